@@ -1,0 +1,104 @@
+"""HTTP API: a thin FastAPI layer over `QAService`.
+
+The index and model load once, at start-up. If the index is missing, stale or corrupt the
+server still starts, `/health` says what is wrong and how to fix it, and queries get a 503
+with the same message, rather than answers from an index that no longer matches the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.config import Settings
+from rag.index import IndexUnavailable
+from rag.service import QAService, QueryResult, QuestionError
+
+log = logging.getLogger("rag.api")
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000, description="A question about the report")
+    k: int = Field(5, ge=1, le=50, description="How many passages to return")
+    mode: Literal["hybrid", "dense", "keyword"] | None = Field(None, description="Retrieval mode; default hybrid")
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    state: dict[str, object] = {"service": service, "error": None}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if state["service"] is None:
+            try:
+                state["service"] = QAService.open(settings)
+            except IndexUnavailable as err:
+                state["error"] = str(err)
+                log.error("index unavailable: %s", err)
+        yield
+
+    app = FastAPI(
+        title="Central Asia repatriation report: cited question answering",
+        description="Ask questions about the June 2021 report; every passage comes with the report's own footnotes.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    def current() -> QAService:
+        if state["service"] is None:
+            raise IndexUnavailable(str(state["error"] or "the index is not loaded"))
+        return state["service"]  # type: ignore[return-value]
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > settings.max_body_bytes:
+            return JSONResponse({"error": f"request body is {size} bytes; the limit is {settings.max_body_bytes}"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return JSONResponse({"error": "; ".join(parts), "detail": jsonable(exc.errors())}, status_code=422)
+
+    @app.exception_handler(QuestionError)
+    async def question_error(request: Request, exc: QuestionError):
+        return JSONResponse({"error": str(exc)}, status_code=422)
+
+    @app.exception_handler(IndexUnavailable)
+    async def index_error(request: Request, exc: IndexUnavailable):
+        return JSONResponse({"error": str(exc)}, status_code=503)
+
+    @app.post("/query", response_model=QueryResult, responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+    def query(body: QueryRequest) -> QueryResult:
+        """The passages that best answer the question, each with its footnotes."""
+        result = current().ask(body.question, body.k, body.mode)
+        log.info("query %r k=%d mode=%s %.1f ms", body.question[:200], body.k, result.mode, result.timing_ms)
+        return result
+
+    @app.get("/health", responses={503: {"model": ErrorBody}})
+    def health():
+        """Whether the index is loaded and what it holds."""
+        if state["service"] is None:
+            return JSONResponse({"status": "unavailable", "index_loaded": False, "error": str(state["error"])}, status_code=503)
+        return current().health()
+
+    return app
+
+
+def jsonable(errors: list) -> list:
+    return [{k: (v if isinstance(v, (str, int, float, list, type(None))) else str(v)) for k, v in e.items() if k != "ctx"} for e in errors]

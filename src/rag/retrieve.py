@@ -1,0 +1,98 @@
+"""Rank chunks for a question: dense (MiniLM + FAISS), keyword (BM25) or both fused.
+
+The three modes share the same chunks, so `rag eval` compares them on equal terms; hybrid
+fuses the two rankings with reciprocal rank fusion, which needs no score calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.models import Chunk, Hit
+
+MODES = ("hybrid", "dense", "keyword")
+
+
+class KeywordIndex:
+    """BM25 over the same text that is embedded (heading path + clean text), English-stemmed."""
+
+    def __init__(self, texts: Sequence[str]):
+        import bm25s
+        import Stemmer
+        from bm25s.tokenization import Tokenizer
+
+        self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en", lower=True)
+        ids = self._tokenizer.tokenize(list(texts), update_vocab=True, return_as="ids", show_progress=False)
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(ids, show_progress=False)
+        self._size = len(texts)
+
+    def scores(self, question: str) -> np.ndarray:
+        ids = self._tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)[0]
+        if not ids or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Chunk positions with scores, best first."""
+
+    ids: list[int]
+    scores: list[float]
+
+
+def top(scores: np.ndarray, n: int) -> Ranked:
+    n = min(n, len(scores))
+    idx = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+    idx = sorted(idx.tolist(), key=lambda i: (-float(scores[i]), i))
+    return Ranked(idx, [float(scores[i]) for i in idx])
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Ranked], k: int = 60) -> Ranked:
+    """score(d) = Σ 1 / (k + rank_d) over the rankings that contain d (Cormack et al., 2009)."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, i in enumerate(ranking.ids, start=1):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (k + rank)
+    order = sorted(fused, key=lambda i: (-fused[i], i))
+    return Ranked(order, [fused[i] for i in order])
+
+
+class Retriever:
+    def __init__(self, chunks: list[Chunk], vectors, embedder, candidate_pool: int = 50, rrf_k: int = 60):
+        self.chunks = chunks
+        self.vectors = vectors  # faiss index, read-only after load: safe to search from many threads
+        self.embedder = embedder
+        self.keyword_index = KeywordIndex([c.embedding_text() for c in chunks])
+        self.candidate_pool = candidate_pool
+        self.rrf_k = rrf_k
+
+    def dense(self, question: str, n: int) -> Ranked:
+        query = self.embedder.encode([question])
+        scores, ids = self.vectors.search(query, min(n, len(self.chunks)))
+        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return Ranked([i for i, _ in pairs], [s for _, s in pairs])
+
+    def keyword(self, question: str, n: int) -> Ranked:
+        ranked = top(self.keyword_index.scores(question), n)
+        keep = [j for j, s in enumerate(ranked.scores) if s > 0]
+        return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
+
+    def rank(self, question: str, k: int, mode: str = "hybrid") -> Ranked:
+        if mode == "dense":
+            return self.dense(question, k)
+        if mode == "keyword":
+            return self.keyword(question, k)
+        if mode == "hybrid":
+            pool = max(k, self.candidate_pool)
+            fused = reciprocal_rank_fusion([self.dense(question, pool), self.keyword(question, pool)], self.rrf_k)
+            return Ranked(fused.ids[:k], fused.scores[:k])
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+
+    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        ranked = self.rank(question, k, mode)
+        return [Hit(self.chunks[i], s, r) for r, (i, s) in enumerate(zip(ranked.ids, ranked.scores), start=1)]

@@ -1,0 +1,116 @@
+"""The question-answering service as a library: what the HTTP API and the CLI both call.
+
+It owns the loaded index, the embedding model and the retriever for the life of a process,
+and turns ranked chunks into passages with their footnotes attached.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from rag.config import Settings
+from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
+from rag.models import Hit
+from rag.retrieve import MODES, Retriever
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Citation(BaseModel):
+    number: int = Field(description="Footnote number, as in the report")
+    text: str = Field(description="The footnote's text as printed")
+
+
+class Passage(BaseModel):
+    rank: int
+    score: float
+    chunk_id: str
+    doc: str = Field(description="Document id (the corpus file name without extension)")
+    heading_path: list[str]
+    text: str = Field(description="Passage text with footnote markers as [n]")
+    citations: list[Citation]
+
+
+class QueryResult(BaseModel):
+    question: str
+    mode: str
+    passages: list[Passage]
+    timing_ms: float
+
+
+class QuestionError(ValueError):
+    """A question or parameter the service cannot take; the message says how to fix it."""
+
+
+def check_question(question: str, settings: Settings) -> str:
+    text = unicodedata.normalize("NFC", question).strip()
+    if not text:
+        raise QuestionError("the question is empty: type a question about the report")
+    if len(text) > settings.max_question_chars:
+        raise QuestionError(f"the question is {len(text)} characters long; the limit is {settings.max_question_chars}")
+    if _CONTROL.search(text):
+        raise QuestionError("the question contains control characters; send plain text")
+    return text
+
+
+class QAService:
+    def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any):
+        self.settings = settings
+        self.stored = stored
+        self.retriever = Retriever(stored.chunks, stored.vectors, embedder, settings.candidate_pool, settings.rrf_k)
+        self.footnotes: dict[str, dict[int, str]] = {
+            doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
+        }
+
+    @classmethod
+    def open(cls, settings: Settings, build: bool = False, progress: bool = False) -> "QAService":
+        """Load the index (building it first when `build` and it is missing or stale) and the model."""
+        if build:
+            build_index(settings, progress=progress)
+        stored = load_index(settings)
+        return cls(settings, stored, load_embedder(settings))
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> QueryResult:
+        started = time.perf_counter()
+        text = check_question(question, self.settings)
+        k = self.settings.default_k if k is None else k
+        mode = mode or self.settings.default_mode
+        if not 1 <= k <= self.settings.max_k:
+            raise QuestionError(f"k must be between 1 and {self.settings.max_k}, not {k}")
+        if mode not in MODES:
+            raise QuestionError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        hits = self.retriever.search(text, k, mode)
+        passages = [self._passage(h) for h in hits]
+        return QueryResult(question=text, mode=mode, passages=passages, timing_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    def _passage(self, hit: Hit) -> Passage:
+        c = hit.chunk
+        notes = self.footnotes.get(c.doc, {})
+        return Passage(
+            rank=hit.rank,
+            score=round(hit.score, 6),
+            chunk_id=c.chunk_id,
+            doc=c.doc,
+            heading_path=list(c.heading_path),
+            text=c.text,
+            citations=[Citation(number=n, text=notes.get(n, "")) for n in c.footnotes],
+        )
+
+    def health(self) -> dict[str, Any]:
+        m = self.stored.manifest
+        return {
+            "status": "ok",
+            "index_loaded": True,
+            "built_at": m["built_at"],
+            "model": m["model_name"],
+            "documents": {d: {"title": doc["title"], "footnotes": len(doc["footnotes"])} for d, doc in self.stored.documents.items()},
+            "chunks": m["counts"]["chunks"],
+        }
+
+
+__all__ = ["QAService", "QueryResult", "Passage", "Citation", "QuestionError", "IndexUnavailable", "check_question"]
