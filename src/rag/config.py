@@ -24,6 +24,8 @@ def _default_model_path() -> str:
 class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
+    # Derived data that only saves time (embedding cache, ONNX export); safe to delete.
+    cache_dir: Path = PROJECT_ROOT / "index" / "cache"
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     model_path: str = field(default_factory=_default_model_path)
     # "onnx" (exported once from the packaged weights, cached beside the index) or "torch".

@@ -3,8 +3,8 @@
 Layout of `index/`:
     CURRENT              name of the live build (replaced atomically, last step of a build)
     builds/<id>/         manifest.json, chunks.jsonl, vectors.faiss, documents.json
-    embedding-cache/     vectors keyed by the hash of the text embedded, per model
-    onnx-<model hash>/   the ONNX export of the model
+    cache/               (settings.cache_dir) vectors keyed by the hash of the text embedded,
+                         per model, and the ONNX export of the model: time savers only
 
 A build writes a new folder and only then points CURRENT at it, so a build that dies leaves the
 previous index in use. Loading checks the manifest against the corpus, the model weights, the
@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from rag.parse import corpus_files, parse_file
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
-ARTIFACTS = ("chunks.jsonl", "vectors.faiss", "documents.json")
+ARTIFACTS = ("chunks.jsonl", "vectors.faiss", "units.json", "documents.json")
 _CODE_FILES = ("parse.py", "chunk.py", "models.py", "index.py")
 
 
@@ -49,7 +50,9 @@ class IndexUnavailable(RuntimeError):
 class StoredIndex:
     manifest: dict[str, Any]
     chunks: list[Chunk]
-    vectors: Any  # faiss.Index
+    vectors: Any  # faiss.Index over units: each chunk whole, then its sentences
+    unit_chunk: np.ndarray  # vector row -> chunk position
+    unit_sentence: np.ndarray  # vector row -> sentence position in the chunk, -1 for the whole chunk
     documents: dict[str, dict[str, Any]]
     path: Path
 
@@ -142,14 +145,14 @@ def build_index(settings: Settings, force: bool = False, progress: bool = False)
 def load_embedder(settings: Settings):
     from rag.embed import Embedder
 
-    cache = settings.index_dir / f"onnx-{cached_model_fingerprint(settings.model_path)[:12]}"
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    cache = settings.cache_dir / f"onnx-{cached_model_fingerprint(settings.model_path)[:12]}"
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
     return Embedder(settings.model_path, settings.backend, cache)
 
 
 def _embed_with_cache(settings: Settings, embedder, chunks: list[Chunk], progress: bool) -> tuple[np.ndarray, int]:
     """Re-embed only texts not seen before with these weights: a rebuild after a small edit is quick."""
-    cache_dir = settings.index_dir / "embedding-cache"
+    cache_dir = settings.cache_dir / "embeddings"
     cache_file = cache_dir / f"{cached_model_fingerprint(settings.model_path)[:16]}.npz"
     cache: dict[str, np.ndarray] = {}
     if cache_file.is_file():
@@ -158,14 +161,15 @@ def _embed_with_cache(settings: Settings, embedder, chunks: list[Chunk], progres
                 cache = {k: data[k] for k in data.files}
         except Exception as err:  # a damaged cache only costs time
             log.warning("ignoring unreadable embedding cache %s: %s", cache_file, err)
-    keys = [hashlib.sha256(c.embedding_text().encode()).hexdigest() for c in chunks]
-    missing = sorted({k: c.embedding_text() for k, c in zip(keys, chunks) if k not in cache}.items())
+    texts = [text for c in chunks for _, text in c.embedding_units()]
+    keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if missing:
         fresh = embedder.encode([text for _, text in missing], show_progress=progress)
         cache.update({k: v for (k, _), v in zip(missing, fresh)})
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, **{k: cache[k] for k in keys})
+        np.savez(tmp, **cache)
         os.replace(tmp, cache_file)
     vectors = np.stack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dimension), np.float32)
     return vectors, len(missing)
@@ -176,7 +180,7 @@ def _write_build(settings: Settings, documents: list[Document], chunks: list[Chu
 
     builds = settings.index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     tmp = builds / f".{build_id}.partial"
     tmp.mkdir()
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
@@ -185,11 +189,13 @@ def _write_build(settings: Settings, documents: list[Document], chunks: list[Chu
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     faiss.write_index(index, str(tmp / "vectors.faiss"))
+    units = [(i, j) for i, c in enumerate(chunks) for j, _ in c.embedding_units()]
+    (tmp / "units.json").write_text(json.dumps({"chunk": [i for i, _ in units], "sentence": [j for _, j in units]}))
     (tmp / "documents.json").write_text(json.dumps({d.doc_id: document_record(d) for d in documents}, ensure_ascii=False), encoding="utf-8")
     manifest = {
         **expected_inputs(settings),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "counts": {"documents": len(documents), "chunks": len(chunks), "dimension": int(vectors.shape[1]),
+        "counts": {"documents": len(documents), "chunks": len(chunks), "vectors": int(vectors.shape[0]), "dimension": int(vectors.shape[1]),
                    "footnotes": sum(len(d.footnotes) for d in documents)},
         "artifacts": {name: sha256_file(tmp / name) for name in ARTIFACTS},
     }
@@ -245,11 +251,15 @@ def load_index(settings: Settings) -> StoredIndex:
             chunks = [Chunk.from_json(json.loads(line)) for line in f]
         vectors = faiss.read_index(str(path / "vectors.faiss"))
         documents = json.loads((path / "documents.json").read_text(encoding="utf-8"))
+        units = json.loads((path / "units.json").read_text(encoding="utf-8"))
+        unit_chunk = np.asarray(units["chunk"], dtype=np.int64)
+        unit_sentence = np.asarray(units["sentence"], dtype=np.int64)
     except Exception as err:
         raise IndexUnavailable(f"the index in {path} cannot be read ({err})") from None
-    if vectors.ntotal != len(chunks) or len(chunks) != manifest["counts"]["chunks"]:
-        raise IndexUnavailable("the index is inconsistent: vector and chunk counts differ")
-    return StoredIndex(manifest, chunks, vectors, documents, path)
+    counts = manifest["counts"]
+    if not (vectors.ntotal == len(unit_chunk) == counts["vectors"] and len(chunks) == counts["chunks"]):
+        raise IndexUnavailable("the index is inconsistent: vector, unit and chunk counts differ")
+    return StoredIndex(manifest, chunks, vectors, unit_chunk, unit_sentence, documents, path)
 
 
 def _check_manifest(manifest: dict[str, Any], settings: Settings) -> None:

@@ -107,9 +107,23 @@ class Chunk:
     kind: str = "text"  # "text" | "table" | "table_row"
     sentences: tuple[Sentence, ...] = field(default=())
 
-    def embedding_text(self) -> str:
-        """Heading path first: it tells a short passage which country and programme it is about."""
-        return " > ".join(self.heading_path) + "\n" + self.clean if self.heading_path else self.clean
+    def embedding_text(self, text: str | None = None) -> str:
+        """Heading path first: it tells a short passage which country and programme it is about.
+
+        With `text` (one of the chunk's sentences), the same context for that sentence alone.
+        """
+        body = self.clean if text is None else text
+        return " > ".join(self.heading_path) + "\n" + body if self.heading_path else body
+
+    def embedding_units(self) -> list[tuple[int, str]]:
+        """What is embedded for this chunk: the whole (sentence -1), then each sentence when there are several.
+
+        Matching single sentences finds a fact that a long passage about something else hides.
+        """
+        units = [(-1, self.embedding_text())]
+        if len(self.sentences) > 1:
+            units += [(i, self.embedding_text(s.clean)) for i, s in enumerate(self.sentences)]
+        return units
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

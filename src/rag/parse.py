@@ -278,14 +278,14 @@ class _Parser:
                 self._footnote(p)
             elif self._is_footnote_continuation(i, nxt):
                 self.footnote_parts[max(self.footnote_parts)].append(p)
+            elif TABLE_CAPTION_RE.match(p.text) and not in_bibliography:
+                i = self._table(i)
+                continue
             elif (level := self._heading_level(p.text)) is not None:
                 self._set_heading(clean_text(p.text), level, p.text)
                 in_bibliography = bool(BIBLIOGRAPHY_RE.match(clean_text(p.text)))
             elif in_bibliography:
                 self._bibliography_line(p)
-            elif TABLE_CAPTION_RE.match(p.text):
-                i = self._table(i)
-                continue
             elif "\t" in p.text:
                 self._warn(p.line, "tab-separated line outside a table: read as text")
                 self._body_paragraph(RawParagraph(p.text.replace("\t", " "), p.line, p.segments))
@@ -345,7 +345,7 @@ class _Parser:
         title = clean_text(md.group(2)) if md else title
         anchor = bool(md) or LETTERED_HEADING_RE.match(raw) is not None or any(
             normalize_title(t) == normalize_title(title) for t, _ in self.toc
-        ) or level == 1
+        )
         self.stack = [h for h in self.stack if h.level < level] + [_Heading(title, level, anchor)]
         self.heading_since_body = True
 

@@ -63,22 +63,36 @@ def reciprocal_rank_fusion(rankings: Sequence[Ranked], k: int = 60) -> Ranked:
 
 
 class Retriever:
-    def __init__(self, chunks: list[Chunk], vectors, embedder, candidate_pool: int = 50, rrf_k: int = 60):
-        self.chunks = chunks
-        self.vectors = vectors  # faiss index, read-only after load: safe to search from many threads
+    def __init__(self, stored, embedder, candidate_pool: int = 50, rrf_k: int = 60):
+        self.chunks: list[Chunk] = stored.chunks
+        self.vectors = stored.vectors  # faiss index, read-only after load: safe to search from many threads
+        self.unit_chunk: np.ndarray = stored.unit_chunk
         self.embedder = embedder
-        self.keyword_index = KeywordIndex([c.embedding_text() for c in chunks])
+        units = [(i, text) for i, c in enumerate(self.chunks) for _, text in c.embedding_units()]
+        self.keyword_unit_chunk = np.asarray([i for i, _ in units], dtype=np.int64)
+        self.keyword_index = KeywordIndex([text for _, text in units])
         self.candidate_pool = candidate_pool
         self.rrf_k = rrf_k
 
     def dense(self, question: str, n: int) -> Ranked:
+        """Cosine similarity of a chunk = the best of the chunk as a whole and each of its sentences."""
+        return top(self.dense_scores(question), n)
+
+    def dense_scores(self, question: str) -> np.ndarray:
         query = self.embedder.encode([question])
-        scores, ids = self.vectors.search(query, min(n, len(self.chunks)))
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        return Ranked([i for i, _ in pairs], [s for _, s in pairs])
+        scores, ids = self.vectors.search(query, self.vectors.ntotal)
+        best = np.full(len(self.chunks), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.unit_chunk[ids[0]], scores[0])
+        return best
+
+    def keyword_scores(self, question: str) -> np.ndarray:
+        """BM25 of a chunk = the best of the chunk as a whole and each of its sentences, as for dense."""
+        best = np.zeros(len(self.chunks), dtype=np.float32)
+        np.maximum.at(best, self.keyword_unit_chunk, self.keyword_index.scores(question))
+        return best
 
     def keyword(self, question: str, n: int) -> Ranked:
-        ranked = top(self.keyword_index.scores(question), n)
+        ranked = top(self.keyword_scores(question), n)
         keep = [j for j, s in enumerate(ranked.scores) if s > 0]
         return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
 

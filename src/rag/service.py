@@ -62,7 +62,7 @@ class QAService:
     def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any):
         self.settings = settings
         self.stored = stored
-        self.retriever = Retriever(stored.chunks, stored.vectors, embedder, settings.candidate_pool, settings.rrf_k)
+        self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k)
         self.footnotes: dict[str, dict[int, str]] = {
             doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
         }

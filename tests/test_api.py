@@ -1,0 +1,97 @@
+"""The HTTP API with the real model and the real index (FastAPI's TestClient, in-process)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.api import create_app
+
+
+@pytest.fixture(scope="module")
+def client(settings, service):
+    with TestClient(create_app(settings, service)) as c:
+        yield c
+
+
+def test_tajikistan_children_question_finds_the_84_children_passage(client):
+    r = client.post("/query", json={"question": "How many children did Tajikistan bring back from Iraq?", "k": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {"question", "passages", "timing_ms"}
+    top3 = body["passages"][:3]
+    hit = next(p for p in top3 if "84 children" in p["text"])
+    assert 70 in [c["number"] for c in hit["citations"]]
+    note = next(c for c in hit["citations"] if c["number"] == 70)
+    assert note["text"].startswith("Raychev.")
+
+
+def test_passage_fields(client):
+    body = client.post("/query", json={"question": "What was Operation Mehr?"}).json()
+    assert len(body["passages"]) == 5
+    for rank, p in enumerate(body["passages"], start=1):
+        assert p["rank"] == rank
+        assert set(p) >= {"rank", "score", "chunk_id", "doc", "heading_path", "text", "citations"}
+        assert p["doc"] == "central-asia-repatriation-2021"
+        assert [c["number"] for c in p["citations"]] == [int(n) for n in __import__("re").findall(r"\[(\d+)\]", p["text"])]
+    scores = [p["score"] for p in body["passages"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "keyword"])
+def test_each_mode_is_selectable(client, mode):
+    body = client.post("/query", json={"question": "Operation Meerim children Kyrgyzstan", "k": 3, "mode": mode}).json()
+    assert body["mode"] == mode and len(body["passages"]) == 3
+
+
+def test_health_says_what_is_loaded(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["index_loaded"] is True
+    assert body["documents"]["central-asia-repatriation-2021"]["footnotes"] == 242
+    assert body["chunks"] > 100
+
+
+def test_openapi_docs(client):
+    assert client.get("/docs").status_code == 200
+    assert "/query" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(
+    "payload, fragment",
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   "}, "empty"),
+        ({"question": "x" * 2001}, "2000"),
+        ({"question": "ok", "k": 0}, "k"),
+        ({"question": "ok", "k": 51}, "k"),
+        ({"question": "ok", "k": "five"}, "k"),
+        ({"question": "ok", "mode": "psychic"}, "mode"),
+        ({"k": 3}, "question"),
+        ({"question": "bell\x07"}, "control characters"),
+    ],
+)
+def test_bad_requests_get_422_with_a_readable_message(client, payload, fragment):
+    r = client.post("/query", json=payload)
+    assert r.status_code == 422
+    assert fragment in r.json()["error"]
+
+
+def test_invalid_json_is_422(client):
+    r = client.post("/query", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]
+
+
+def test_oversized_body_is_413(client):
+    r = client.post("/query", content=b"x" * 20_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+
+
+def test_missing_index_reports_unhealthy_and_503(tmp_path, settings):
+    from dataclasses import replace
+
+    broken = replace(settings, index_dir=tmp_path / "no-index")
+    with TestClient(create_app(broken)) as c:
+        h = c.get("/health")
+        assert h.status_code == 503 and "rag build" in h.json()["error"]
+        q = c.post("/query", json={"question": "anything"})
+        assert q.status_code == 503 and "rag build" in q.json()["error"]

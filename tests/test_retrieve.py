@@ -1,0 +1,37 @@
+"""Retrieval: fusion arithmetic, and each mode over the real index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.retrieve import Ranked, reciprocal_rank_fusion, top
+
+
+def test_reciprocal_rank_fusion_rewards_agreement():
+    fused = reciprocal_rank_fusion([Ranked([1, 2, 3], [0.9, 0.8, 0.7]), Ranked([3, 1, 4], [9, 8, 7])], k=60)
+    assert fused.ids[:2] == [1, 3]
+    assert fused.scores[0] == 1 / 61 + 1 / 62
+    assert set(fused.ids) == {1, 2, 3, 4}
+
+
+def test_top_breaks_ties_by_position():
+    ranked = top(np.array([0.5, 0.9, 0.5, 0.1], dtype=np.float32), 3)
+    assert ranked.ids == [1, 0, 2]
+
+
+def test_dense_score_is_the_best_of_chunk_and_sentences(service):
+    r = service.retriever
+    scores = r.dense_scores("How many children did Tajikistan bring back from Iraq?")
+    assert scores.shape == (len(r.chunks),) and float(scores.max()) <= 1.0001
+    best = int(np.argmax(scores))
+    assert "84 children" in r.chunks[best].clean
+
+
+def test_keyword_mode_returns_only_matching_chunks(service):
+    hits = service.retriever.search("Zhusan", k=50, mode="keyword")
+    assert hits and all("zhusan" in h.chunk.embedding_text().lower() or "jusan" in h.chunk.embedding_text().lower() for h in hits)
+
+
+def test_non_english_question_still_returns_passages(service):
+    result = service.ask("Операция Жусан", k=3)
+    assert len(result.passages) == 3
