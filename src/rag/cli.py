@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 import textwrap
+from pathlib import Path
 from typing import Optional
 
 import typer
 
-from rag.config import Settings
+from rag.config import PROJECT_ROOT, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Question answering over the report, with its footnotes.")
 
@@ -84,6 +85,53 @@ def serve(
         typer.secho(f"warning: {err}", fg="yellow", err=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(create_app(settings, service), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("eval")
+def eval_(
+    gold: Path = typer.Option(PROJECT_ROOT / "eval" / "gold.jsonl", help="Gold question file (JSON lines)"),
+    split: str = typer.Option("test", help="dev, test (from <gold>_split.json beside the gold file) or all"),
+    k: int = typer.Option(5, "-k", help="Passages per question for answer hit@k"),
+    out: Path = typer.Option(PROJECT_ROOT / "eval" / "reports", help="Where the JSON report and PNG chart go"),
+) -> None:
+    """Compare every retrieval setting on a gold set: a markdown table, a JSON report, a PNG chart."""
+    from rag.evaluate import markdown_by_type, markdown_table
+    from rag.gold import GoldError
+    from rag.experiment import run_eval
+
+    service = _open()
+    try:
+        result = run_eval(service, gold, split, k, out, progress=True)
+    except GoldError as err:
+        typer.secho(f"error: {err}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"\n{gold.name}, split {split}: {result.n_questions} questions ({result.n_answerable} answerable), k={k}\n")
+    typer.echo(markdown_table(result.reports, k))
+    typer.echo("")
+    typer.echo(markdown_by_type(result.reports))
+    for r in result.reports:
+        if r.unreachable:
+            typer.echo(f"\n{r.setting.name}: no passage holds the evidence of {', '.join(r.unreachable)}")
+        break
+    typer.echo(f"\nreport: {result.json_path}\nchart:  {result.png_path}")
+
+
+@app.command()
+def bench(
+    gold: Path = typer.Option(PROJECT_ROOT / "eval" / "gold.jsonl", help="Questions to time (the gold set's)"),
+    requests: int = typer.Option(2000, help="HTTP requests per concurrency level"),
+    rounds: int = typer.Option(5, help="Passes over the questions for in-process latency"),
+    out: Path = typer.Option(PROJECT_ROOT / "eval" / "reports", help="Where the JSON results go"),
+) -> None:
+    """Measure query latency (vs a plain baseline), HTTP throughput, cold start, build time, memory."""
+    from rag.bench import markdown, run_bench, save
+    from rag.gold import load_gold
+
+    _open()  # builds the index if needed, so the server below starts on a current one
+    questions = [q.question for q in load_gold(gold)]
+    results = run_bench(_settings(), questions, requests, rounds, lambda m: typer.echo(m, err=True))
+    typer.echo(markdown(results))
+    typer.echo(f"\nresults: {save(results, out)}")
 
 
 def _open():

@@ -7,7 +7,7 @@ manifest, so changing a setting here makes an existing index stale rather than s
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -59,8 +59,7 @@ class Settings:
             raw = os.environ.get(f"RAG_{f.name.upper()}")
             if raw is None:
                 continue
-            default = getattr(cls, f.name, None) if f.default_factory is None else ""  # type: ignore[misc]
-            values[f.name] = _coerce(raw, default)
+            values[f.name] = _coerce(raw, f.default if f.default is not MISSING else "")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

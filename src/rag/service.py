@@ -101,6 +101,10 @@ class QAService:
             citations=[Citation(number=n, text=notes.get(n, "")) for n in c.footnotes],
         )
 
+    def source_names(self, doc: str, number: int) -> str:
+        """Names of the source(s) a footnote rests on; the raw footnote text until citations resolve."""
+        return self.footnotes.get(doc, {}).get(number, "")
+
     def health(self) -> dict[str, Any]:
         m = self.stored.manifest
         return {
