@@ -36,55 +36,112 @@ def model_fingerprint(model_path: str) -> str:
 
 
 class Embedder:
-    """Encodes text to L2-normalised float32 vectors; safe to share between request threads."""
+    """Encodes text to L2-normalised float32 vectors; safe to share between request threads.
 
-    def __init__(self, model_path: str, backend: str = "onnx", onnx_cache: Path | None = None):
-        from sentence_transformers import SentenceTransformer
+    backend "onnx": ONNX Runtime and the `tokenizers` library directly (no PyTorch import, so a
+    process starts in about a second), exported once from the packaged weights by
+    sentence-transformers; backend "torch": sentence-transformers as is. Both give the same vectors.
+    """
 
+    def __init__(self, model_path: str, backend: str = "onnx", onnx_cache: Path | None = None, threads: int | None = None):
         if backend not in {"onnx", "torch"}:
             raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
         self.backend = backend
+        self.max_seq_length: int = _max_seq_length(model_path)
         self._lock = threading.Lock()
         if backend == "onnx":
-            self.model = _load_onnx(model_path, onnx_cache)
+            export = _onnx_export(model_path, onnx_cache or Path(model_path) / ".onnx-export")
+            self._encode = _OnnxEncoder(export, self.max_seq_length, threads).encode
+            self._tokenizer = _plain_tokenizer(export)
         else:
-            self.model = SentenceTransformer(model_path, device="cpu")
-        self.max_seq_length: int = self.model.max_seq_length
-        self.dimension: int = self.model.get_embedding_dimension()
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(model_path, device="cpu")
+            self._encode = lambda texts, batch_size: model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+            self._tokenizer = _plain_tokenizer(Path(model_path))
+        self.dimension: int = int(self.encode(["dimension probe"]).shape[1])
 
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        batches = range(0, len(texts), batch_size)
+        if show_progress and len(texts) > batch_size:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="embedding", unit="batch")
         with self._lock:
-            vectors = self.model.encode(
-                texts,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=show_progress,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            parts = [self._encode(texts[i : i + batch_size], batch_size) for i in batches]
+        return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros((0, 384)), dtype=np.float32)
 
     def token_count(self, text: str) -> int:
         """Word pieces the model sees, special tokens included, before any truncation."""
-        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return len(self._tokenizer.encode(text).ids)
 
     def fits(self, text: str) -> bool:
         return self.token_count(text) <= self.max_seq_length
 
 
-def _load_onnx(model_path: str, cache: Path | None):
+class _OnnxEncoder:
+    """Transformer → mean pooling over real tokens → L2 normalisation, as the sentence-transformers model does."""
+
+    def __init__(self, model_dir: Path, max_seq_length: int, threads: int | None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_seq_length)  # the export's own file says 128
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model_dir / "onnx" / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (hidden,) = self.session.run(["last_hidden_state"], {k: v for k, v in feed.items() if k in self.inputs})
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def _plain_tokenizer(model_dir: Path):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _max_seq_length(model_path: str) -> int:
+    import json
+
+    config = Path(model_path) / "sentence_bert_config.json"
+    return int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.is_file() else 256
+
+
+def _onnx_export(model_path: str, cache: Path) -> Path:
+    """The ONNX export of the model, made once with sentence-transformers and kept in `cache`."""
+    if (cache / "onnx" / "model.onnx").is_file():
+        return cache
     from sentence_transformers import SentenceTransformer
 
-    if cache is not None and (cache / "onnx" / "model.onnx").is_file():
-        return SentenceTransformer(str(cache), device="cpu", backend="onnx")
-    log.info("exporting the embedding model to ONNX (once)")
+    log.info("exporting the embedding model to ONNX (once) into %s", cache)
     model = SentenceTransformer(model_path, device="cpu", backend="onnx")
-    if cache is not None:
-        tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
-        model.save(str(tmp))
-        if cache.exists():
-            import shutil
+    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+    model.save(str(tmp))
+    if cache.exists():  # another process finished first
+        import shutil
 
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            os.replace(tmp, cache)
-    return model
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, cache)
+    return cache
