@@ -50,3 +50,18 @@ def copy_corpus(tmp_path: Path) -> Path:
     corpus.mkdir()
     (corpus / REPORT.name).write_bytes(REPORT.read_bytes())
     return corpus
+
+
+@pytest.fixture(scope="session")
+def live_server(settings):
+    """A real uvicorn server on 127.0.0.1 over the project's index, for the tests that need HTTP."""
+    from rag.bench import free_port, start_server, wait_until_answering
+
+    port = free_port()
+    process = start_server(port)
+    try:
+        wait_until_answering(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -11,9 +11,12 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Literal
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.config import Settings
@@ -21,6 +24,7 @@ from rag.index import IndexUnavailable
 from rag.service import QAService, QueryResult, QuestionError
 
 log = logging.getLogger("rag.api")
+STATIC = Path(__file__).parent / "static"
 
 
 class QueryRequest(BaseModel):
@@ -55,6 +59,12 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         lifespan=lifespan,
     )
 
+    if settings.cors_origins.strip():
+        from fastapi.middleware.cors import CORSMiddleware
+
+        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
+
     def current() -> QAService:
         if state["service"] is None:
             raise IndexUnavailable(str(state["error"] or "the index is not loaded"))
@@ -82,6 +92,13 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     @app.exception_handler(IndexUnavailable)
     async def index_error(request: Request, exc: IndexUnavailable):
         return JSONResponse({"error": str(exc)}, status_code=503)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        """The web page: one HTML file and its script, served by this app (no CDN, works offline)."""
+        return FileResponse(STATIC / "index.html")
 
     @app.post("/query", response_model=QueryResult, responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
     def query(body: QueryRequest) -> QueryResult:

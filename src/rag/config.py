@@ -50,6 +50,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Comma-separated origins allowed to call the API from a browser page served elsewhere; none by default.
+    cors_origins: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
