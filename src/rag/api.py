@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.config import Settings
@@ -25,17 +26,32 @@ from rag.service import QAService, QueryResult, QuestionError
 
 log = logging.getLogger("rag.api")
 STATIC = Path(__file__).parent / "static"
+QUESTION_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
 
 
 class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000, description="A question about the report")
+    question: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="A question about the report: at least one non-space character, no control characters",
+        # Documented in the schema; enforced by `check_question`, whose messages say what to fix.
+        json_schema_extra={"pattern": QUESTION_PATTERN},
+    )
     k: int = Field(5, ge=1, le=50, description="How many passages to return")
     mode: Literal["hybrid", "dense", "keyword"] | None = Field(None, description="Retrieval mode; default hybrid")
 
 
 class ErrorBody(BaseModel):
     error: str
+
+
+ERRORS = {
+    400: {"model": ErrorBody, "description": "The body could not be read (e.g. not UTF-8)"},
+    413: {"model": ErrorBody, "description": "The body is over the size limit"},
+    422: {"model": ErrorBody, "description": "A parameter is missing or invalid; the message says which"},
+    503: {"model": ErrorBody, "description": "The index is missing, stale or corrupt; the message says how to rebuild it"},
+}
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -85,6 +101,10 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"error": "; ".join(parts), "detail": jsonable(exc.errors())}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
     @app.exception_handler(QuestionError)
     async def question_error(request: Request, exc: QuestionError):
         return JSONResponse({"error": str(exc)}, status_code=422)
@@ -100,14 +120,14 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         """The web page: one HTML file and its script, served by this app (no CDN, works offline)."""
         return FileResponse(STATIC / "index.html")
 
-    @app.post("/query", response_model=QueryResult, responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+    @app.post("/query", response_model=QueryResult, responses=ERRORS)
     def query(body: QueryRequest) -> QueryResult:
         """The passages that best answer the question, each with its footnotes."""
         result = current().ask(body.question, body.k, body.mode)
         log.info("query %r k=%d mode=%s %.1f ms", body.question[:200], body.k, result.mode, result.timing_ms)
         return result
 
-    @app.get("/health", responses={503: {"model": ErrorBody}})
+    @app.get("/health", responses={503: {"model": ErrorBody, "description": "No usable index; the message says why"}})
     def health():
         """Whether the index is loaded and what it holds."""
         if state["service"] is None:
