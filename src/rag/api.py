@@ -40,6 +40,7 @@ class QueryRequest(BaseModel):
     )
     k: int = Field(5, ge=1, le=50, description="How many passages to return")
     mode: Literal["hybrid", "dense", "keyword"] | None = Field(None, description="Retrieval mode; default hybrid")
+    max_tokens: int | None = Field(None, ge=1, le=8192, description="Return only the passages that fit this many cl100k tokens, and a ready `context` string")
 
 
 class ErrorBody(BaseModel):
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     @app.post("/query", response_model=QueryResult, responses=ERRORS)
     def query(body: QueryRequest) -> QueryResult:
         """The passages that best answer the question, each with its footnotes."""
-        result = current().ask(body.question, body.k, body.mode)
+        result = current().ask(body.question, body.k, body.mode, body.max_tokens)
         log.info("query %r k=%d mode=%s %.1f ms", body.question[:200], body.k, result.mode, result.timing_ms)
         return result
 

@@ -41,8 +41,18 @@ class Settings:
     default_k: int = 5
     max_k: int = 50
     default_mode: str = "hybrid"
+    fusion: str = "rrf"  # "rrf" or "weighted" (min-max normalised scores, dense_weight on dense)
     rrf_k: int = 60
+    dense_weight: float = 0.5
     candidate_pool: int = 50
+
+    # Answer sentence (see answer.py); chosen on the gold dev split.
+    answer_passages: int = 3
+    answer_keyword_weight: float = 0.3
+    answer_type_bonus: float = 0.1
+    answer_rank_weight: float = 0.05
+    answer_min_support: float = 0.45
+    max_context_tokens: int = 8192
 
     # Request limits.
     max_question_chars: int = 2000
@@ -76,6 +86,8 @@ class Settings:
 def _coerce(raw: str, default: object) -> object:
     if isinstance(default, bool):
         return raw.lower() in {"1", "true", "yes"}
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, int):
         return int(raw)
     if isinstance(default, Path):

@@ -62,51 +62,96 @@ def reciprocal_rank_fusion(rankings: Sequence[Ranked], k: int = 60) -> Ranked:
     return Ranked(order, [fused[i] for i in order])
 
 
+@dataclass(frozen=True)
+class UnitScores:
+    """Scores of every embedded unit (each chunk whole, then its sentences) for one question."""
+
+    dense: np.ndarray | None
+    keyword: np.ndarray | None
+
+
 class Retriever:
-    def __init__(self, stored, embedder, candidate_pool: int = 50, rrf_k: int = 60):
+    """Ranks chunks; a chunk scores as the best of itself and its sentences, in each mode."""
+
+    def __init__(self, stored, embedder, candidate_pool: int = 50, rrf_k: int = 60, fusion: str = "rrf", dense_weight: float = 0.5):
         self.chunks: list[Chunk] = stored.chunks
         self.vectors = stored.vectors  # faiss index, read-only after load: safe to search from many threads
         self.unit_chunk: np.ndarray = stored.unit_chunk
+        self.unit_sentence: np.ndarray = stored.unit_sentence
         self.embedder = embedder
-        units = [(i, text) for i, c in enumerate(self.chunks) for _, text in c.embedding_units()]
-        self.keyword_unit_chunk = np.asarray([i for i, _ in units], dtype=np.int64)
-        self.keyword_index = KeywordIndex([text for _, text in units])
+        texts = [text for c in self.chunks for _, text in c.embedding_units()]
+        if len(texts) != len(self.unit_chunk):
+            raise ValueError("index units do not match the chunks' embedding units")
+        self.keyword_index = KeywordIndex(texts)
+        self.chunk_position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.sentence_rows = self._sentence_rows()
         self.candidate_pool = candidate_pool
         self.rrf_k = rrf_k
+        self.fusion = fusion
+        self.dense_weight = dense_weight
 
-    def dense(self, question: str, n: int) -> Ranked:
-        """Cosine similarity of a chunk = the best of the chunk as a whole and each of its sentences."""
-        return top(self.dense_scores(question), n)
+    def _sentence_rows(self) -> dict[tuple[int, int], int]:
+        """(chunk position, sentence position) -> unit row; a one-sentence chunk's sentence is the chunk."""
+        rows = {}
+        for row, (i, j) in enumerate(zip(self.unit_chunk.tolist(), self.unit_sentence.tolist())):
+            if j >= 0:
+                rows[(i, j)] = row
+            elif len(self.chunks[i].sentences) == 1:
+                rows[(i, 0)] = row
+        return rows
 
-    def dense_scores(self, question: str) -> np.ndarray:
+    # -- unit scores
+    def unit_scores(self, question: str, dense: bool = True, keyword: bool = True) -> UnitScores:
+        return UnitScores(self._dense_units(question) if dense else None, self.keyword_index.scores(question) if keyword else None)
+
+    def _dense_units(self, question: str) -> np.ndarray:
         query = self.embedder.encode([question])
         scores, ids = self.vectors.search(query, self.vectors.ntotal)
-        best = np.full(len(self.chunks), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.unit_chunk[ids[0]], scores[0])
+        out = np.empty(self.vectors.ntotal, dtype=np.float32)
+        out[ids[0]] = scores[0]
+        return out
+
+    def per_chunk(self, unit_values: np.ndarray, floor: float) -> np.ndarray:
+        best = np.full(len(self.chunks), floor, dtype=np.float32)
+        np.maximum.at(best, self.unit_chunk, unit_values)
         return best
 
-    def keyword_scores(self, question: str) -> np.ndarray:
-        """BM25 of a chunk = the best of the chunk as a whole and each of its sentences, as for dense."""
-        best = np.zeros(len(self.chunks), dtype=np.float32)
-        np.maximum.at(best, self.keyword_unit_chunk, self.keyword_index.scores(question))
-        return best
-
-    def keyword(self, question: str, n: int) -> Ranked:
-        ranked = top(self.keyword_scores(question), n)
-        keep = [j for j, s in enumerate(ranked.scores) if s > 0]
-        return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
-
-    def rank(self, question: str, k: int, mode: str = "hybrid") -> Ranked:
+    # -- rankings
+    def rank_scores(self, scores: UnitScores, k: int, mode: str) -> Ranked:
         if mode == "dense":
-            return self.dense(question, k)
+            return top(self.per_chunk(scores.dense, -1.0), k)
         if mode == "keyword":
-            return self.keyword(question, k)
+            ranked = top(self.per_chunk(scores.keyword, 0.0), k)
+            keep = [j for j, v in enumerate(ranked.scores) if v > 0]
+            return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
         if mode == "hybrid":
-            pool = max(k, self.candidate_pool)
-            fused = reciprocal_rank_fusion([self.dense(question, pool), self.keyword(question, pool)], self.rrf_k)
-            return Ranked(fused.ids[:k], fused.scores[:k])
+            return self._fuse(scores, k)
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
 
+    def _fuse(self, scores: UnitScores, k: int) -> Ranked:
+        dense = self.per_chunk(scores.dense, -1.0)
+        keyword = self.per_chunk(scores.keyword, 0.0)
+        if self.fusion == "weighted":
+            # min-max normalised scores, weighted: keeps how much better the best match is
+            combined = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
+            return top(combined, k)
+        pool = max(k, self.candidate_pool)
+        fused = reciprocal_rank_fusion([top(dense, pool), top(keyword, pool)], self.rrf_k)
+        return Ranked(fused.ids[:k], fused.scores[:k])
+
+    def rank(self, question: str, k: int, mode: str = "hybrid") -> Ranked:
+        return self.rank_scores(self.unit_scores(question, mode != "keyword", mode != "dense"), k, mode)
+
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        ranked = self.rank(question, k, mode)
+        return self.hits(self.rank(question, k, mode))
+
+    def hits(self, ranked: Ranked) -> list[Hit]:
         return [Hit(self.chunks[i], s, r) for r, (i, s) in enumerate(zip(ranked.ids, ranked.scores), start=1)]
+
+    def dense_scores(self, question: str) -> np.ndarray:
+        return self.per_chunk(self._dense_units(question), -1.0)
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    lo, hi = float(values.min()), float(values.max())
+    return (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)

@@ -13,17 +13,30 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rag import answer as answering
+from rag.chunk import tiktoken_counter
 from rag.config import Settings
+from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
 from rag.models import Hit
 from rag.retrieve import MODES, Retriever
 
+NO_ANSWER = "no sentence in the top passages is close enough to the question; the report may not say"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Citation(BaseModel):
     number: int = Field(description="Footnote number, as in the report")
     text: str = Field(description="The footnote's text as printed")
+
+
+class Answer(BaseModel):
+    text: str = Field(description="The answering sentence(s), footnote markers as [n]")
+    doc: str
+    chunk_id: str = Field(description="The passage it was taken from")
+    rank: int = Field(description="That passage's rank in `passages`")
+    confidence: float = Field(description="Support for the sentence (similarity plus keyword share); no answer below the calibrated threshold")
+    citations: list[Citation]
 
 
 class Passage(BaseModel):
@@ -39,7 +52,10 @@ class Passage(BaseModel):
 class QueryResult(BaseModel):
     question: str
     mode: str
+    answer: Answer | None = Field(description="The sentence that answers, or null when the report does not seem to say")
+    no_answer_reason: str | None = None
     passages: list[Passage]
+    context: str | None = Field(None, description="With max_tokens: the passages that fit, ready to hand to a language model")
     timing_ms: float
 
 
@@ -62,7 +78,10 @@ class QAService:
     def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any):
         self.settings = settings
         self.stored = stored
-        self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k)
+        self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight)
+        self.answer_params = answering.AnswerParams(
+            settings.answer_passages, settings.answer_keyword_weight, settings.answer_type_bonus, settings.answer_rank_weight, settings.answer_min_support
+        )
         self.footnotes: dict[str, dict[int, str]] = {
             doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
         }
@@ -75,7 +94,7 @@ class QAService:
         stored = load_index(settings)
         return cls(settings, stored, load_embedder(settings))
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> QueryResult:
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, max_tokens: int | None = None) -> QueryResult:
         started = time.perf_counter()
         text = check_question(question, self.settings)
         k = self.settings.default_k if k is None else k
@@ -84,13 +103,45 @@ class QAService:
             raise QuestionError(f"k must be between 1 and {self.settings.max_k}, not {k}")
         if mode not in MODES:
             raise QuestionError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        hits = self.retriever.search(text, k, mode)
+        if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
+            raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
+        scores = self.retriever.unit_scores(text)
+        hits = self.retriever.hits(self.retriever.rank_scores(scores, k, mode))
+        ranked = answering.candidates(text, hits, self.retriever.sentence_rows, self.retriever.chunk_position, scores.dense, scores.keyword, self.answer_params)
+        choice = answering.choose(ranked, self.answer_params)
         passages = [self._passage(h) for h in hits]
-        return QueryResult(question=text, mode=mode, passages=passages, timing_ms=round((time.perf_counter() - started) * 1000, 2))
+        context = None
+        if max_tokens is not None:
+            fitting, context = pack(passages, max_tokens, tiktoken_counter(self.settings.tokenizer_encoding))
+            passages = passages[:fitting]
+        return QueryResult(
+            question=text,
+            mode=mode,
+            answer=self._answer(choice) if choice else None,
+            no_answer_reason=None if choice else NO_ANSWER,
+            passages=passages,
+            context=context,
+            timing_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _answer(self, choice: answering.AnswerChoice) -> Answer:
+        c = choice.hit.chunk
+        numbers = [n for s in choice.sentences for n in s.footnotes]
+        return Answer(
+            text=" ".join(s.display for s in choice.sentences),
+            doc=c.doc,
+            chunk_id=c.chunk_id,
+            rank=choice.hit.rank,
+            confidence=choice.confidence,
+            citations=self._citations(c.doc, numbers),
+        )
+
+    def _citations(self, doc: str, numbers: list[int]) -> list[Citation]:
+        notes = self.footnotes.get(doc, {})
+        return [Citation(number=n, text=notes.get(n, "")) for n in numbers]
 
     def _passage(self, hit: Hit) -> Passage:
         c = hit.chunk
-        notes = self.footnotes.get(c.doc, {})
         return Passage(
             rank=hit.rank,
             score=round(hit.score, 6),
@@ -98,7 +149,7 @@ class QAService:
             doc=c.doc,
             heading_path=list(c.heading_path),
             text=c.text,
-            citations=[Citation(number=n, text=notes.get(n, "")) for n in c.footnotes],
+            citations=self._citations(c.doc, list(c.footnotes)),
         )
 
     def source_names(self, doc: str, number: int) -> str:
