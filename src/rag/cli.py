@@ -42,6 +42,7 @@ def ask(
     question: str = typer.Argument(..., help="A question about the report"),
     k: int = typer.Option(5, "-k", help="How many passages"),
     mode: Optional[str] = typer.Option(None, help="hybrid, dense or keyword"),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Only the passages that fit this token budget, and the packed context"),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON the API returns"),
 ) -> None:
     """Ask a question; prints the passages with their footnotes under them."""
@@ -49,18 +50,28 @@ def ask(
 
     service = _open()
     try:
-        result = service.ask(question, k, mode)
+        result = service.ask(question, k, mode, max_tokens)
     except QuestionError as err:
         typer.secho(f"error: {err}", fg="red", err=True)
         raise typer.Exit(2)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
+    if result.answer:
+        typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from passage {result.answer.rank}):", bold=True)
+        typer.echo(textwrap.fill(result.answer.text, width=100, initial_indent="    ", subsequent_indent="    "))
+        for c in result.answer.citations:
+            typer.echo(textwrap.fill(f"[{c.number}] {c.text}", width=100, initial_indent="      ", subsequent_indent="          "))
+    else:
+        typer.secho(f"\nNo answer: {result.no_answer_reason}", bold=True)
     for p in result.passages:
-        typer.secho(f"\n[{p.rank}] {' > '.join(p.heading_path)}  (score {p.score:.4f}, {p.chunk_id})", bold=True)
+        typer.secho(f"\n#{p.rank} {' > '.join(p.heading_path)}  (score {p.score:.4f}, {p.chunk_id})", bold=True)
         typer.echo(textwrap.fill(p.text, width=100, initial_indent="    ", subsequent_indent="    "))
         for c in p.citations:
             typer.echo(textwrap.fill(f"[{c.number}] {c.text}", width=100, initial_indent="      ", subsequent_indent="          "))
+    if result.context is not None:
+        typer.secho("\nContext:", bold=True)
+        typer.echo(result.context)
     typer.echo(f"\n{len(result.passages)} passages in {result.timing_ms:.1f} ms ({result.mode})")
 
 

@@ -195,8 +195,8 @@ def is_heading_like(text: str) -> bool:
 
 
 def looks_like_reference(text: str) -> bool:
-    """A footnote's run-on line: a URL, or a citation with a quoted title, or an Ibid."""
-    return bool(re.search(r"<https?://|https?://|^<|\bIbid\b|['‘“\"].+['’”\"]", text, re.I))
+    """A footnote's run-on line: a URL, an Ibid., or "Author, 'Title'" at its start."""
+    return bool(re.search(r"https?://|^<|\bIbid\b", text, re.I) or re.match(r"^[^.]{0,100}?,\s*['‘“\"]", text))
 
 
 class _Parser:
@@ -399,11 +399,16 @@ class _Parser:
         """Entries are one paragraph each, unless a line runs on from an entry cut mid-title."""
         if self.bibliography:
             last = self.bibliography[-1]
-            runs_on = p.text[:1].islower() or p.text.startswith(("<", "http")) or last.text[-1:].isalpha()
+            runs_on = p.text[:1].islower() or p.text.startswith(("<", "http")) or (last.text[-1:].isalpha() and not self._starts_entry(p.text, last.text))
             if runs_on:
                 last.extend(p)
                 return
         self.bibliography.append(RawParagraph(p.text, p.line, list(p.segments)))
+
+    @staticmethod
+    def _starts_entry(text: str, previous: str) -> bool:
+        """ "Surname X, ..." that keeps the list's alphabetical order: a new entry, not a run-on line."""
+        return bool(re.match(r"^[^\W\d_][^,]{0,60},\s", text)) and text[:1].casefold() >= previous[:1].casefold()
 
     # -- assembly
     def _document(self) -> Document:

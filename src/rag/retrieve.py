@@ -6,6 +6,8 @@ fuses the two rankings with reciprocal rank fusion, which needs no score calibra
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,19 +18,48 @@ from rag.models import Chunk, Hit
 MODES = ("hybrid", "dense", "keyword")
 
 
+_QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "does", "do",
+                   "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described"}
+
+
 class KeywordIndex:
     """BM25 over the same text that is embedded (heading path + clean text), English-stemmed."""
 
     def __init__(self, texts: Sequence[str]):
         import bm25s
         import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
         from bm25s.tokenization import Tokenizer
 
-        self._tokenizer = Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en", lower=True)
+        self._stemmer = Stemmer.Stemmer("english")
+        self._tokenizer = Tokenizer(stemmer=self._stemmer, stopwords="en", lower=True)
         ids = self._tokenizer.tokenize(list(texts), update_vocab=True, return_as="ids", show_progress=False)
         self._bm25 = bm25s.BM25()
         self._bm25.index(ids, show_progress=False)
         self._size = len(texts)
+        self._ignore = set(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
+        self._unit_terms = [set(self.content_terms(t)) for t in texts]
+        df: dict[str, int] = {}
+        for terms in self._unit_terms:
+            for term in terms:
+                df[term] = df.get(term, 0) + 1
+        self._df = df
+
+    def content_terms(self, text: str) -> list[str]:
+        words = [w for w in re.findall(r"\w\w+", text.lower()) if w not in self._ignore]
+        return self._stemmer.stemWords(words)
+
+    def idf(self, term: str) -> float:
+        """Rare terms weigh most; a term the report never uses weighs most of all."""
+        return math.log((self._size + 1) / (self._df.get(term, 0) + 0.5))
+
+    def coverage(self, question: str, unit: int) -> float:
+        """Share of the question's content (IDF-weighted) that the unit's text contains."""
+        terms = set(self.content_terms(question))
+        if not terms:
+            return 1.0
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms & self._unit_terms[unit]) / total
 
     def scores(self, question: str) -> np.ndarray:
         ids = self._tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)[0]
