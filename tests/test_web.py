@@ -120,3 +120,24 @@ def test_controls_have_accessible_names(page):
     for name in ("Question", "Number of passages"):
         assert page.get_by_label(name, exact=True).count() == 1
     assert page.get_by_role("button", name="Ask").count() == 1
+
+
+def test_footnote_view_shows_the_note_its_source_and_citing_passages(page, live_server):
+    page.goto(live_server + "/footnotes/central-asia-repatriation-2021/47")
+    page.wait_for_selector("#footnote-passages li.passage")
+    assert page.locator("#footnote-title").inner_text().startswith("Footnote 47")
+    assert "ibid" in page.locator("#footnote-text").inner_text().lower()
+    sources = page.locator("#footnote-sources").inner_text()
+    assert "Yavor Raychev" in sources and "47 → 46 → 45 → 44" in sources
+    assert "[47]" in page.locator("#footnote-passages").inner_text()
+
+
+def test_popover_names_the_resolved_source_of_an_ibid(page):
+    ask(page, "How many children did Tajikistan bring back from Iraq?")
+    hit = page.locator("#passages li.passage").filter(has_text="84 children").first
+    hit.get_by_role("button", name="Footnote 71").click()
+    popover = page.locator("#popover")
+    popover.wait_for(state="visible")
+    assert "Ibid." in popover.inner_text() and "Yavor Raychev" in popover.inner_text()
+    sources = page.locator("#sources").inner_text()
+    assert "Yavor Raychev" in sources and "70" in sources

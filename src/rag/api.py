@@ -13,7 +13,7 @@ from typing import Literal
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.config import Settings
 from rag.index import IndexUnavailable
-from rag.service import QAService, QueryResult, QuestionError
+from rag.service import FootnoteDetail, NotFound, QAService, QueryResult, QuestionError, SourceDetail, SourceSummary
 
 log = logging.getLogger("rag.api")
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +53,7 @@ ERRORS = {
     422: {"model": ErrorBody, "description": "A parameter is missing or invalid; the message says which"},
     503: {"model": ErrorBody, "description": "The index is missing, stale or corrupt; the message says how to rebuild it"},
 }
+NOT_FOUND = {404: {"model": ErrorBody, "description": "No such document, footnote or source; the message says what exists"}}
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -110,6 +111,10 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     async def question_error(request: Request, exc: QuestionError):
         return JSONResponse({"error": str(exc)}, status_code=422)
 
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        return JSONResponse({"error": str(exc)}, status_code=404)
+
     @app.exception_handler(IndexUnavailable)
     async def index_error(request: Request, exc: IndexUnavailable):
         return JSONResponse({"error": str(exc)}, status_code=503)
@@ -127,6 +132,29 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         result = current().ask(body.question, body.k, body.mode, body.max_tokens)
         log.info("query %r k=%d mode=%s %.1f ms", body.question[:200], body.k, result.mode, result.timing_ms)
         return result
+
+    @app.get("/footnotes/{doc}/{number}", response_model=FootnoteDetail, responses={**NOT_FOUND, 503: ERRORS[503]})
+    def footnote(doc: str, number: int, request: Request, response: Response):
+        """A footnote: its text, how it resolves (Ibid. chains followed), its sources, and every passage citing it.
+
+        A browser (asking for HTML) gets the web page, which shows the same; `Vary: Accept`
+        keeps caches from serving one in place of the other.
+        """
+        accept = request.headers.get("accept", "")
+        if "text/html" in accept and "application/json" not in accept:
+            return FileResponse(STATIC / "index.html", headers={"Vary": "Accept"})
+        response.headers["Vary"] = "Accept"
+        return current().footnote(doc, number)
+
+    @app.get("/sources", response_model=list[SourceSummary], responses={503: ERRORS[503]})
+    def sources(author: str | None = None, q: str | None = None, doc: str | None = None) -> list[SourceSummary]:
+        """Every distinct source with how many footnotes and passages cite it; `author` matches names fuzzily, `q` title words."""
+        return current().sources(author=author, text=q, doc=doc)
+
+    @app.get("/sources/{source_id}", response_model=SourceDetail, responses={**NOT_FOUND, 503: ERRORS[503]})
+    def source(source_id: str, doc: str | None = None) -> SourceDetail:
+        """A source and the passages that rest on it."""
+        return current().source(source_id, doc)
 
     @app.get("/health", responses={503: {"model": ErrorBody, "description": "No usable index; the message says why"}})
     def health():

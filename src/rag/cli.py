@@ -76,6 +76,78 @@ def ask(
 
 
 @app.command()
+def footnote(
+    number: int = typer.Argument(..., help="Footnote number"),
+    doc: Optional[str] = typer.Option(None, help="Document id (default: the only or first document)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """What footnote N says, what it resolves to (Ibid. chains followed), and the passages citing it."""
+    from rag.service import NotFound
+
+    service = _open()
+    try:
+        f = service.footnote(doc or sorted(service.citations)[0], number)
+    except NotFound as err:
+        typer.secho(f"error: {err}", fg="red", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(f.model_dump_json(indent=2))
+        return
+    typer.secho(f"Footnote {f.number} ({f.kind}) in {f.doc}", bold=True)
+    typer.echo(textwrap.indent(f.text, "    "))
+    if len(f.chain) > 1:
+        typer.echo(f"resolved through footnotes {' → '.join(map(str, f.chain))}")
+    for src in f.sources:
+        typer.echo(f"source: {_source_line(src)}")
+    if f.unresolved_reason:
+        typer.echo(f"unresolved: {f.unresolved_reason}")
+    typer.secho(f"\ncited by {len(f.passages)} passage(s):", bold=True)
+    for p in f.passages:
+        typer.echo(f"  - {' > '.join(p.heading_path)} ({p.chunk_id})")
+        typer.echo(textwrap.fill(p.text, width=100, initial_indent="      ", subsequent_indent="      "))
+
+
+@app.command()
+def sources(
+    author: Optional[str] = typer.Option(None, help="Author or organisation (fuzzy: Ilmuradova finds Ilmuratova)"),
+    q: Optional[str] = typer.Option(None, "--q", help="Words of a title"),
+    source_id: Optional[str] = typer.Option(None, "--id", help="Show one source and the passages resting on it"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the report's sources with how often they are cited, or search them by author or title."""
+    from rag.service import NotFound
+
+    service = _open()
+    if source_id:
+        try:
+            detail = service.source(source_id)
+        except NotFound as err:
+            typer.secho(f"error: {err}", fg="red", err=True)
+            raise typer.Exit(2)
+        if as_json:
+            typer.echo(detail.model_dump_json(indent=2))
+            return
+        typer.secho(_source_line(detail), bold=True)
+        typer.echo(f"footnotes {', '.join(map(str, detail.footnotes))}; {len(detail.passages)} passage(s):")
+        for p in detail.passages:
+            typer.echo(textwrap.fill(f"- {' > '.join(p.heading_path)}: {p.text}", width=100, subsequent_indent="  "))
+        return
+    found = service.sources(author=author, text=q)
+    if as_json:
+        typer.echo("[" + ",".join(s.model_dump_json() for s in found) + "]")
+        return
+    for s in found:
+        typer.echo(f"{s.n_footnotes:3d} fn {s.n_passages:3d} psg  {s.source_id}\n              {_source_line(s)}")
+    typer.echo(f"{len(found)} source(s)")
+
+
+def _source_line(src) -> str:
+    parts = [", ".join(src.authors), f"'{src.title}'" if src.title else "", src.outlet or "", src.date or "",
+             f"p. {src.page}" if getattr(src, "page", None) else "", src.urls[0] if src.urls else ""]
+    return "; ".join(p for p in parts if p)
+
+
+@app.command()
 def serve(
     host: Optional[str] = typer.Option(None, help="Interface to bind (default 127.0.0.1: this machine only)"),
     port: Optional[int] = typer.Option(None, help="Port (default 8000)"),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from rag import answer as answering
 from rag.chunk import tiktoken_counter
+from rag.citations import Citations, Source, resolve_citations
 from rag.config import Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
@@ -25,9 +26,50 @@ NO_ANSWER = "no sentence in the top passages is close enough to the question; th
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class SourceOut(BaseModel):
+    source_id: str
+    authors: list[str]
+    title: str | None
+    outlet: str | None
+    date: str | None
+    urls: list[str]
+    kind: str = Field(description="publication, news, official, interview or panel")
+    page: str | None = Field(None, description="Page as this footnote cites it, where given")
+    bibliography: str | None = Field(None, description="The matching bibliography entry, if any")
+
+
 class Citation(BaseModel):
     number: int = Field(description="Footnote number, as in the report")
     text: str = Field(description="The footnote's text as printed")
+    kind: str = Field("unattributed", description="How the note cites: full, short, ibid, interview, multiple, unattributed")
+    sources: list[SourceOut] = Field(default_factory=list, description="What the footnote rests on, Ibid. chains followed")
+    unresolved_reason: str | None = None
+
+
+class PassageRef(BaseModel):
+    chunk_id: str
+    doc: str
+    heading_path: list[str]
+    text: str
+    citations: list[Citation]
+
+
+class FootnoteDetail(Citation):
+    doc: str
+    chain: list[int] = Field(description="Footnotes followed to reach the source(s), this one first")
+    notes: list[str]
+    passages: list[PassageRef] = Field(description="Every passage that cites this footnote")
+
+
+class SourceSummary(SourceOut):
+    doc: str
+    footnotes: list[int]
+    n_footnotes: int
+    n_passages: int
+
+
+class SourceDetail(SourceSummary):
+    passages: list[PassageRef] = Field(description="The passages that rest on this source")
 
 
 class Answer(BaseModel):
@@ -59,6 +101,10 @@ class QueryResult(BaseModel):
     timing_ms: float
 
 
+class NotFound(LookupError):
+    """An unknown document, footnote or source; the message says what exists."""
+
+
 class QuestionError(ValueError):
     """A question or parameter the service cannot take; the message says how to fix it."""
 
@@ -85,6 +131,14 @@ class QAService:
         self.footnotes: dict[str, dict[int, str]] = {
             doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
         }
+        self.citations: dict[str, Citations] = {
+            doc_id: resolve_citations(self.footnotes[doc_id], [b["text"] for b in doc["bibliography"]])
+            for doc_id, doc in stored.documents.items()
+        }
+        self._citing: dict[tuple[str, int], list[int]] = {}
+        for i, c in enumerate(stored.chunks):
+            for n in c.footnotes:
+                self._citing.setdefault((c.doc, n), []).append(i)
 
     @classmethod
     def open(cls, settings: Settings, build: bool = False, progress: bool = False) -> "QAService":
@@ -137,8 +191,63 @@ class QAService:
         )
 
     def _citations(self, doc: str, numbers: list[int]) -> list[Citation]:
-        notes = self.footnotes.get(doc, {})
-        return [Citation(number=n, text=notes.get(n, "")) for n in numbers]
+        return [self._citation(doc, n) for n in numbers]
+
+    def _citation(self, doc: str, n: int) -> Citation:
+        resolved = self.citations[doc].footnotes.get(n) if doc in self.citations else None
+        if resolved is None:
+            return Citation(number=n, text=self.footnotes.get(doc, {}).get(n, ""), unresolved_reason="no such footnote")
+        return Citation(number=n, text=resolved.text, kind=resolved.kind, sources=self._sources(doc, resolved.refs),
+                        unresolved_reason=resolved.unresolved_reason)
+
+    def _sources(self, doc: str, refs) -> list[SourceOut]:
+        known = self.citations[doc].sources
+        return [_source_out(known[r.source_id], r.page) for r in refs if r.source_id in known]
+
+    # -- citation look-up
+    def footnote(self, doc: str, n: int) -> FootnoteDetail:
+        if doc not in self.citations:
+            raise NotFound(f"no document {doc!r}; documents: {', '.join(sorted(self.citations))}")
+        resolved = self.citations[doc].footnotes.get(n)
+        if resolved is None:
+            numbers = sorted(self.citations[doc].footnotes)
+            span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+            raise NotFound(f"{doc} has no footnote {n}; its footnotes are numbered {span}")
+        base = self._citation(doc, n)
+        return FootnoteDetail(**base.model_dump(), doc=doc, chain=list(resolved.chain), notes=list(resolved.notes),
+                              passages=[self._passage_ref(i) for i in self._citing.get((doc, n), [])])
+
+    def sources(self, author: str | None = None, text: str | None = None, doc: str | None = None) -> list[SourceSummary]:
+        """Every distinct source, or those matching an author (fuzzy) or words of a title; most cited first."""
+        out = []
+        for doc_id, cits in self.citations.items():
+            if doc and doc_id != doc:
+                continue
+            found = cits.search_sources(author=author, text=text) if (author or text) else tuple(cits.sources.values())
+            out += [self._summary(doc_id, s.source_id) for s in found]
+        if not (author or text):
+            out.sort(key=lambda s: (-s.n_footnotes, s.source_id))
+        return out
+
+    def source(self, source_id: str, doc: str | None = None) -> SourceDetail:
+        for doc_id, cits in self.citations.items():
+            if (doc is None or doc == doc_id) and source_id in cits.sources:
+                summary = self._summary(doc_id, source_id)
+                chunks = sorted({i for n in summary.footnotes for i in self._citing.get((doc_id, n), [])})
+                return SourceDetail(**summary.model_dump(), passages=[self._passage_ref(i) for i in chunks])
+        raise NotFound(f"no source {source_id!r}; GET /sources lists them")
+
+    def _summary(self, doc: str, source_id: str) -> SourceSummary:
+        cits = self.citations[doc]
+        numbers = sorted(cits.footnotes_citing(source_id))
+        chunks = {i for n in numbers for i in self._citing.get((doc, n), [])}
+        return SourceSummary(**_source_out(cits.sources[source_id], None).model_dump(), doc=doc, footnotes=numbers,
+                             n_footnotes=len(numbers), n_passages=len(chunks))
+
+    def _passage_ref(self, i: int) -> PassageRef:
+        c = self.stored.chunks[i]
+        return PassageRef(chunk_id=c.chunk_id, doc=c.doc, heading_path=list(c.heading_path), text=c.text,
+                          citations=self._citations(c.doc, list(c.footnotes)))
 
     def _passage(self, hit: Hit) -> Passage:
         c = hit.chunk
@@ -153,8 +262,13 @@ class QAService:
         )
 
     def source_names(self, doc: str, number: int) -> str:
-        """Names of the source(s) a footnote rests on; the raw footnote text until citations resolve."""
-        return self.footnotes.get(doc, {}).get(number, "")
+        """Names of the source(s) a footnote rests on (authors, title, outlet, bibliography entry)."""
+        if doc not in self.citations:
+            return ""
+        parts = []
+        for src in self.citations[doc].sources_of(number):
+            parts += [*src.authors, src.title or "", src.outlet or "", src.description or "", src.bibliography_text or ""]
+        return " ".join(p for p in parts if p)
 
     def health(self) -> dict[str, Any]:
         m = self.stored.manifest
@@ -166,6 +280,11 @@ class QAService:
             "documents": {d: {"title": doc["title"], "footnotes": len(doc["footnotes"])} for d, doc in self.stored.documents.items()},
             "chunks": m["counts"]["chunks"],
         }
+
+
+def _source_out(src: Source, page: str | None) -> SourceOut:
+    return SourceOut(source_id=src.source_id, authors=list(src.authors), title=src.title or src.description, outlet=src.outlet,
+                     date=src.date, urls=list(src.urls), kind=src.kind, page=page, bibliography=src.bibliography_text)
 
 
 __all__ = ["QAService", "QueryResult", "Passage", "Citation", "QuestionError", "IndexUnavailable", "check_question"]

@@ -150,7 +150,7 @@ function renderPassage(p) {
     crumbs,
     el("p", { class: "passage-text" }, withMarkers(p.text, p.doc)),
     p.citations.length ? noteList : null,
-    el("div", { class: "meta" }, el("span", {}, `score ${p.score.toFixed(3)}`), copy));
+    el("div", { class: "meta" }, p.score === undefined ? el("span") : el("span", {}, `score ${p.score.toFixed(3)}`), copy));
 }
 
 function renderSources(passages) {
@@ -213,12 +213,13 @@ async function showFootnote(doc, n) {
   $("#footnote-title").textContent = `Footnote ${n}`;
   try {
     const f = await api(`/footnotes/${encodeURIComponent(doc)}/${n}`);
+    $("#footnote-title").textContent = `Footnote ${n} (${f.kind})`;
     document.title = `Footnote ${n} — Ask the report`;
     $("#footnote-text").textContent = f.text;
     const chain = f.chain && f.chain.length > 1 ? el("p", {}, `Resolved through footnotes ${f.chain.join(" → ")}.`) : null;
     $("#footnote-sources").replaceChildren(...present(chain, ...(f.sources || []).map(sourceNode),
       f.unresolved_reason ? el("p", {}, `Source not resolved: ${f.unresolved_reason}`) : null));
-    $("#footnote-passages").replaceChildren(...f.passages.map((p, i) => renderPassage({ ...p, rank: i + 1, score: 0, citations: p.citations || [] })));
+    $("#footnote-passages").replaceChildren(...f.passages.map((p, i) => renderPassage({ ...p, rank: i + 1, citations: p.citations || [] })));
   } catch (err) {
     $("#footnote-text").textContent = err.message;
   }

@@ -1,0 +1,97 @@
+"""Citation look-up over HTTP: footnotes with their resolution, sources, source search, and the 404s."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.api import create_app
+
+DOC = "central-asia-repatriation-2021"
+
+
+@pytest.fixture(scope="module")
+def client(settings, service):
+    with TestClient(create_app(settings, service)) as c:
+        yield c
+
+
+def test_footnote_47_follows_the_ibid_chain_to_raychev(client):
+    body = client.get(f"/footnotes/{DOC}/47").json()
+    assert body["number"] == 47 and body["text"] == "*ibid.*" and body["kind"] == "ibid"
+    assert body["chain"] == [47, 46, 45, 44]
+    (source,) = body["sources"]
+    assert source["authors"] == ["Yavor Raychev"] and source["title"].startswith("Operations for Repatriation")
+    assert source["bibliography"].startswith("Raychev Y")
+    assert body["passages"] and all("[47]" in p["text"] for p in body["passages"])
+
+
+def test_footnote_with_several_sources_lists_each(client):
+    body = client.get(f"/footnotes/{DOC}/12").json()
+    authors = [a for s in body["sources"] for a in s["authors"]]
+    assert any("Teng Kwek Kian" in a for a in authors) and any("Tucker" in a for a in authors)
+    assert any(s["page"] == "53" for s in body["sources"])
+
+
+def test_query_citations_carry_resolved_sources(client):
+    body = client.post("/query", json={"question": "How many children did Tajikistan bring back from Iraq?"}).json()
+    hit = next(p for p in body["passages"] if "84 children" in p["text"])
+    note70 = next(c for c in hit["citations"] if c["number"] == 70)
+    assert note70["text"].startswith("Raychev.") and note70["sources"][0]["authors"] == ["Yavor Raychev"]
+    note71 = next(c for c in hit["citations"] if c["number"] == 71)
+    assert note71["text"] == "Ibid." and note71["sources"][0]["source_id"] == note70["sources"][0]["source_id"]
+
+
+@pytest.mark.parametrize(
+    "path, fragment",
+    [
+        (f"/footnotes/{DOC}/243", "numbered 1–242"),
+        (f"/footnotes/{DOC}/0", "no footnote 0"),
+        ("/footnotes/no-such-report/1", "no document 'no-such-report'"),
+        ("/sources/no-such-source", "no source"),
+    ],
+)
+def test_unknown_footnote_document_or_source_is_404_with_a_message(client, path, fragment):
+    r = client.get(path)
+    assert r.status_code == 404 and fragment in r.json()["error"]
+
+
+def test_footnote_number_must_be_a_number(client):
+    r = client.get(f"/footnotes/{DOC}/forty")
+    assert r.status_code == 422 and "number" in r.json()["error"]
+
+
+def test_sources_lists_every_source_with_counts(client):
+    body = client.get("/sources").json()
+    assert len(body) > 50
+    assert body == sorted(body, key=lambda s: (-s["n_footnotes"], s["source_id"]))
+    raychev = next(s for s in body if s["source_id"].startswith("raychev"))
+    assert {44, 45, 46, 47, 52, 58, 70, 189}.issubset(raychev["footnotes"])
+    assert raychev["n_passages"] >= 8
+
+
+def test_source_detail_has_the_passages_resting_on_it(client):
+    sid = next(s["source_id"] for s in client.get("/sources", params={"author": "Raychev"}).json())
+    body = client.get(f"/sources/{sid}").json()
+    assert any("84 children" in p["text"] for p in body["passages"])
+    assert len(body["passages"]) == body["n_passages"]
+
+
+@pytest.mark.parametrize("author", ["Ilmuratova", "Ilmuradova", "ilmuradova"])
+def test_fuzzy_author_search_finds_one_interviewee(client, author):
+    found = client.get("/sources", params={"author": author}).json()
+    assert found and found[0]["authors"] == ["Oliya Ilmuradova"] and found[0]["n_footnotes"] >= 10
+
+
+def test_reuters_search_finds_the_reuters_stories(client):
+    found = client.get("/sources", params={"author": "Reuters"}).json()
+    assert len(found) == 3 and all("Reuters" in " ".join(s["authors"]) for s in found)
+
+
+def test_unknown_author_finds_nothing(client):
+    assert client.get("/sources", params={"author": "Zzyzx Qwertyuiop"}).json() == []
+
+
+def test_browser_gets_the_page_for_a_footnote(client):
+    r = client.get(f"/footnotes/{DOC}/47", headers={"accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
