@@ -4,8 +4,8 @@ Each sentence of the top passages is scored by how close its embedding is to the
 how much of the question's keyword weight it carries (BM25, relative to the best unit), whether
 it holds the kind of thing asked for (a number for "how many", a date for "when"), and its
 passage's rank. The same sentence embeddings and BM25 units serve retrieval, so answering costs
-no extra model call. "No answer" is a threshold on the chosen sentence's support, calibrated on
-the dev split's unanswerable questions.
+no extra model call. "No answer" is a threshold on the chosen sentence's support, less a penalty
+for question words the report never uses, calibrated on the dev split's unanswerable questions.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class AnswerParams:
     keyword_weight: float = 0.3
     type_bonus: float = 0.1
     rank_weight: float = 0.05
+    unknown_penalty: float = 0.5  # per unit of the question's weight in words the report never uses
     min_support: float = 0.45  # below this the report is taken not to answer
 
 
@@ -99,11 +100,13 @@ def support(c: Candidate, params: AnswerParams) -> float:
     return c.dense + params.keyword_weight * c.keyword
 
 
-def choose(ranked: list[Candidate], params: AnswerParams) -> AnswerChoice | None:
+def choose(ranked: list[Candidate], params: AnswerParams, unknown_share: float = 0.0) -> AnswerChoice | None:
+    """The best sentence, unless its support is too weak; a question about things the report never
+    names (its words are not in the report's vocabulary) needs correspondingly more support."""
     if not ranked:
         return None
     best = ranked[0]
-    confidence = support(best, params)
+    confidence = support(best, params) - params.unknown_penalty * unknown_share
     if confidence < params.min_support:
         return None
     sentences = best.hit.chunk.sentences

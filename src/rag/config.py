@@ -51,6 +51,7 @@ class Settings:
     answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
     answer_rank_weight: float = 0.05
+    answer_unknown_penalty: float = 0.5
     answer_min_support: float = 0.45
     max_context_tokens: int = 8192
 

@@ -53,6 +53,13 @@ class KeywordIndex:
         """Rare terms weigh most; a term the report never uses weighs most of all."""
         return math.log((self._size + 1) / (self._df.get(term, 0) + 0.5))
 
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's content (IDF-weighted) in words the report never uses."""
+        terms = set(self.content_terms(question))
+        if not terms:
+            return 0.0
+        return sum(self.idf(t) for t in terms if t not in self._df) / sum(self.idf(t) for t in terms)
+
     def coverage(self, question: str, unit: int) -> float:
         """Share of the question's content (IDF-weighted) that the unit's text contains."""
         terms = set(self.content_terms(question))

@@ -126,7 +126,8 @@ class QAService:
         self.stored = stored
         self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight)
         self.answer_params = answering.AnswerParams(
-            settings.answer_passages, settings.answer_keyword_weight, settings.answer_type_bonus, settings.answer_rank_weight, settings.answer_min_support
+            settings.answer_passages, settings.answer_keyword_weight, settings.answer_type_bonus, settings.answer_rank_weight,
+            settings.answer_unknown_penalty, settings.answer_min_support
         )
         self.footnotes: dict[str, dict[int, str]] = {
             doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
@@ -162,7 +163,7 @@ class QAService:
         scores = self.retriever.unit_scores(text)
         hits = self.retriever.hits(self.retriever.rank_scores(scores, k, mode))
         ranked = answering.candidates(text, hits, self.retriever.sentence_rows, self.retriever.chunk_position, scores.dense, scores.keyword, self.answer_params)
-        choice = answering.choose(ranked, self.answer_params)
+        choice = answering.choose(ranked, self.answer_params, self.retriever.keyword_index.unknown_share(text))
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
