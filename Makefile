@@ -28,7 +28,7 @@ build: setup
 run: setup
 	$(BIN)/rag serve
 
-test: setup
+test: setup browser
 	$(BIN)/pytest
 
 eval: setup
