@@ -1,0 +1,49 @@
+"""The fast query path (ONNX Runtime + tokenizers) against the plain one (sentence-transformers on PyTorch)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rag.index import load_embedder
+from rag.service import QAService
+
+QUESTIONS = [
+    "How many children did Tajikistan bring back from Iraq?",
+    "What was Operation Meerim?",
+    "How long were Kazakh returnees kept in quarantine?",
+    "Why did Uzbekistan not imprison returning women?",
+    "Операция Жусан",
+    "What role did UNICEF play in the children's rehabilitation?",
+    "x",
+    "A long question " * 80,  # over the model's 256 word pieces: both paths truncate alike
+]
+
+
+@pytest.fixture(scope="module")
+def torch_service(settings, service):
+    return QAService(replace(settings, backend="torch"), service.stored, load_embedder(replace(settings, backend="torch")))
+
+
+def test_same_vectors_as_pytorch(embedder, torch_service):
+    fast = embedder.encode(QUESTIONS)
+    plain = torch_service.retriever.embedder.encode(QUESTIONS)
+    assert fast.shape == plain.shape == (len(QUESTIONS), 384)
+    assert np.abs(fast - plain).max() < 1e-4
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_same_ranking_and_scores_as_pytorch(service, torch_service, mode):
+    for q in QUESTIONS:
+        fast = service.ask(q, k=10, mode=mode)
+        plain = torch_service.ask(q, k=10, mode=mode)
+        assert [p.chunk_id for p in fast.passages] == [p.chunk_id for p in plain.passages]
+        assert np.allclose([p.score for p in fast.passages], [p.score for p in plain.passages], atol=1e-4)
+
+
+def test_token_count_matches_the_model_tokenizer(embedder, torch_service):
+    for q in QUESTIONS:
+        assert embedder.token_count(q) == torch_service.retriever.embedder.token_count(q)
