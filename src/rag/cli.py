@@ -49,26 +49,18 @@ def ask(
     from rag.service import QAService, QuestionError
 
     service = _open()
-    try:
-        result = service.ask(question, k, mode, max_tokens)
-    except QuestionError as err:
-        typer.secho(f"error: {err}", fg="red", err=True)
-        raise typer.Exit(2)
+    result = _or_exit(lambda: service.ask(question, k, mode, max_tokens), QuestionError)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
     if result.answer:
         typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from passage {result.answer.rank}):", bold=True)
-        typer.echo(textwrap.fill(result.answer.text, width=100, initial_indent="    ", subsequent_indent="    "))
-        for c in result.answer.citations:
-            typer.echo(textwrap.fill(f"[{c.number}] {c.text}", width=100, initial_indent="      ", subsequent_indent="          "))
+        _print_cited(result.answer.text, result.answer.citations)
     else:
         typer.secho(f"\nNo answer: {result.no_answer_reason}", bold=True)
     for p in result.passages:
         typer.secho(f"\n#{p.rank} {' > '.join(p.heading_path)}  (score {p.score:.4f}, {p.chunk_id})", bold=True)
-        typer.echo(textwrap.fill(p.text, width=100, initial_indent="    ", subsequent_indent="    "))
-        for c in p.citations:
-            typer.echo(textwrap.fill(f"[{c.number}] {c.text}", width=100, initial_indent="      ", subsequent_indent="          "))
+        _print_cited(p.text, p.citations)
     if result.context is not None:
         typer.secho("\nContext:", bold=True)
         typer.echo(result.context)
@@ -85,11 +77,7 @@ def footnote(
     from rag.service import NotFound
 
     service = _open()
-    try:
-        f = service.footnote(doc or sorted(service.citations)[0], number)
-    except NotFound as err:
-        typer.secho(f"error: {err}", fg="red", err=True)
-        raise typer.Exit(2)
+    f = _or_exit(lambda: service.footnote(doc or sorted(service.citations)[0], number), NotFound)
     if as_json:
         typer.echo(f.model_dump_json(indent=2))
         return
@@ -119,11 +107,7 @@ def sources(
 
     service = _open()
     if source_id:
-        try:
-            detail = service.source(source_id)
-        except NotFound as err:
-            typer.secho(f"error: {err}", fg="red", err=True)
-            raise typer.Exit(2)
+        detail = _or_exit(lambda: service.source(source_id), NotFound)
         if as_json:
             typer.echo(detail.model_dump_json(indent=2))
             return
@@ -139,6 +123,22 @@ def sources(
     for s in found:
         typer.echo(f"{s.n_footnotes:3d} fn {s.n_passages:3d} psg  {s.source_id}\n              {_source_line(s)}")
     typer.echo(f"{len(found)} source(s)")
+
+
+def _print_cited(text: str, citations) -> None:
+    """A passage or answer, wrapped, with its footnotes under it."""
+    typer.echo(textwrap.fill(text, width=100, initial_indent="    ", subsequent_indent="    "))
+    for c in citations:
+        typer.echo(textwrap.fill(f"[{c.number}] {c.text}", width=100, initial_indent="      ", subsequent_indent="          "))
+
+
+def _or_exit(call, errors):
+    """Run a service call; a user error prints its message and exits 2 instead of a traceback."""
+    try:
+        return call()
+    except errors as err:
+        typer.secho(f"error: {err}", fg="red", err=True)
+        raise typer.Exit(2)
 
 
 def _source_line(src) -> str:

@@ -1,0 +1,52 @@
+"""The command line, in-process (typer's runner) over the real index."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_ask_prints_answer_passages_and_footnotes(settings):
+    out = run("ask", "How many children did Tajikistan bring back from Iraq?", "-k", "3")
+    assert out.exit_code == 0
+    assert "Answer" in out.output and "84 children" in out.output and "[70] Raychev." in out.output
+
+
+def test_ask_json_is_the_api_shape(settings):
+    body = json.loads(run("ask", "What was Operation Mehr?", "--json", "-k", "2").output)
+    assert set(body) >= {"question", "passages", "answer", "timing_ms"} and len(body["passages"]) == 2
+
+
+def test_ask_with_a_bad_question_exits_2_with_a_message(settings):
+    out = run("ask", "   ")
+    assert out.exit_code == 2 and "empty" in out.output
+
+
+def test_footnote_47(settings):
+    out = run("footnote", "47")
+    assert out.exit_code == 0
+    assert "47 → 46 → 45 → 44" in out.output and "Yavor Raychev" in out.output
+
+
+def test_unknown_footnote_exits_2(settings):
+    out = run("footnote", "999")
+    assert out.exit_code == 2 and "numbered 1–242" in out.output
+
+
+def test_sources_by_author(settings):
+    out = run("sources", "--author", "Ilmuratova")
+    assert out.exit_code == 0 and "Oliya Ilmuradova" in out.output and "1 source(s)" in out.output
+
+
+def test_build_is_a_noop_when_current(settings):
+    out = run("build")
+    assert out.exit_code == 0 and "up to date" in out.output
