@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.index import build_index
 from rag.service import QAService
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 60  # fixed seed (derandomize) so CI is repeatable
 
 
 def _app():
@@ -27,6 +27,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_honours_its_schema(case):
     case.call_and_validate()

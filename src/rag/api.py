@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     async def validation_error(request: Request, exc: RequestValidationError):
         parts = []
         for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "path", "query")) or "body"
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"error": "; ".join(parts), "detail": jsonable(exc.errors())}, status_code=422)
 
@@ -167,4 +167,10 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
 
 def jsonable(errors: list) -> list:
-    return [{k: (v if isinstance(v, (str, int, float, list, type(None))) else str(v)) for k, v in e.items() if k != "ctx"} for e in errors]
+    """Pydantic's error records in the shape the OpenAPI schema promises (loc a list, no raw objects)."""
+    def value(k, v):
+        if k == "loc":
+            return [x if isinstance(x, (str, int)) else str(x) for x in v]
+        return v if isinstance(v, (str, int, float, list, type(None))) else str(v)
+
+    return [{k: value(k, v) for k, v in e.items() if k != "ctx"} for e in errors]
