@@ -167,7 +167,8 @@ def serve(
     except IndexUnavailable as err:
         typer.secho(f"warning: {err}", fg="yellow", err=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(settings, service), host=settings.host, port=settings.port, log_level="info")
+    # No access log: it would record client addresses; the app logs the question and its timing only.
+    uvicorn.run(create_app(settings, service), host=settings.host, port=settings.port, log_level="info", access_log=False)
 
 
 @app.command("eval")
