@@ -27,11 +27,11 @@ _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|It
 @dataclass(frozen=True)
 class AnswerParams:
     passages: int = 3
-    keyword_weight: float = 0.3
+    keyword_weight: float = 0.5
     type_bonus: float = 0.1
-    rank_weight: float = 0.05
-    unknown_penalty: float = 0.5  # per unit of the question's weight in words the report never uses
-    min_support: float = 0.45  # below this the report is taken not to answer
+    rank_weight: float = 0.0
+    unknown_penalty: float = 1.0  # per unit of the question's weight in words the report never uses
+    min_support: float = 0.6  # below this the report is taken not to answer
 
 
 @dataclass(frozen=True)

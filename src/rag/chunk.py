@@ -167,8 +167,8 @@ def table_passages(table: Table) -> list[tuple[str, str]]:
         f"{table.caption}. {entity}: " + ", ".join(f"{label.lower()} {_cell(row, j)}" for label, row in zip(labels, table.rows)) + "."
         for j, entity in enumerate(entities, start=1)
     ]
-    rows = [
-        f"{table.caption}. {row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + "."
+    rows = [  # the row as printed, then in words
+        f"{table.caption}. {' '.join(row)}. {row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + "."
         for row in table.rows
     ]
     grid = "\n".join(" | ".join(cells) for cells in (table.header, *table.rows))

@@ -43,6 +43,8 @@ class QuestionResult:
     citation_recall: float | None
     source_match: bool | None
     latency_ms: float
+    answer_given: bool | None = None  # the service returned an answer sentence (None: not asked)
+    answer_sentence_hit: bool | None = None
 
 
 @dataclass
@@ -88,6 +90,7 @@ def evaluate_setting(
     k: int,
     source_names: Callable[[str, int], str] | None = None,
     progress: Callable[[], None] | None = None,
+    answer: Callable[[str, str], str | None] | None = None,
 ) -> SettingReport:
     import tiktoken
 
@@ -102,7 +105,12 @@ def evaluate_setting(
         started = time.perf_counter()
         chunks = search(q.question, max(k, max(HIT_KS)), setting.mode)
         latency = (time.perf_counter() - started) * 1000
-        results.append(_judge(q, chunks, k, latency, lambda cs: pack_context(cs, CONTEXT_BUDGET, count, truncate), source_names))
+        result = _judge(q, chunks, k, latency, lambda cs: pack_context(cs, CONTEXT_BUDGET, count, truncate), source_names)
+        if answer is not None:
+            text = answer(q.question, setting.mode)
+            result.answer_given = text is not None
+            result.answer_sentence_hit = contains_answer(text, q.answers) if (text and q.answerable) else (False if q.answerable else None)
+        results.append(result)
         if progress:
             progress()
     return _summarize(setting, questions, results, all_chunks)
@@ -127,6 +135,7 @@ def _summarize(setting: Setting, questions: Sequence[GoldQuestion], results: lis
     reachable = {q.id for q, _ in answerable if any(contains_evidence(c.clean, q.evidence) for c in all_chunks)}
     metrics = _ranking_metrics(answerable, all_chunks)
     metrics.update(_mean_metrics([r for _, r in answerable]))
+    metrics.update(_no_answer_metrics(questions, results))
     by_type: dict[str, dict[str, float]] = {}
     for t in sorted({q.type for q, _ in answerable}):
         subset = [(q, r) for q, r in answerable if q.type == t]
@@ -171,6 +180,23 @@ def _mean_metrics(results: Sequence[QuestionResult]) -> dict[str, float]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def _no_answer_metrics(questions: Sequence[GoldQuestion], results: Sequence[QuestionResult]) -> dict[str, float]:
+    """How often the answer sentence holds an accepted answer, and "no answer" as a detector of unanswerable questions."""
+    asked = [(q, r) for q, r in zip(questions, results) if r.answer_given is not None]
+    if not asked:
+        return {}
+    hits = [r.answer_sentence_hit for q, r in asked if q.answerable]
+    said_none = [(not q.answerable, not r.answer_given) for q, r in asked]
+    true_pos = sum(1 for truth, said in said_none if truth and said)
+    predicted = sum(1 for _, said in said_none if said)
+    actual = sum(1 for truth, _ in said_none if truth)
+    out = {"answer_sentence_hit": round(statistics.fmean(hits), 4) if hits else 0.0}
+    if actual:
+        out["no_answer_precision"] = round(true_pos / predicted, 4) if predicted else 0.0
+        out["no_answer_recall"] = round(true_pos / actual, 4)
+    return out
+
+
 def _percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return 0.0
@@ -184,6 +210,7 @@ TABLE_COLUMNS = [
     ("evidence_hit@1", "hit@1"), ("evidence_hit@3", "hit@3"), ("evidence_hit@5", "hit@5"), ("evidence_hit@10", "hit@10"),
     ("mrr@10", "MRR@10"), ("ndcg@10", "nDCG@10"), ("answer_hit@k", "answer@k"), (f"answer@{CONTEXT_BUDGET}tok", f"answer@{CONTEXT_BUDGET}tok"),
     ("citation_recall@5", "cite recall@5"), ("source_match", "source match"),
+    ("answer_sentence_hit", "answer sentence"), ("no_answer_precision", "no-answer P"), ("no_answer_recall", "no-answer R"),
 ]
 
 

@@ -39,8 +39,12 @@ def run_eval(service: QAService, gold: Path, split: str, k: int, out: Path, prog
     bar = _bar(len(questions) * len(settings), progress)
     for q in questions[:3]:  # warm the model and caches so latency is per query, not first-call
         search(q.question, 10, "hybrid")
+    def answer(question: str, mode: str) -> str | None:
+        result = service.ask(question, k, mode)
+        return result.answer.text if result.answer else None
+
     reports = [
-        evaluate_setting(s, questions, search, chunks, k, service.source_names, bar.update if bar else None)
+        evaluate_setting(s, questions, search, chunks, k, service.source_names, bar.update if bar else None, answer)
         for s in settings
     ]
     if bar:

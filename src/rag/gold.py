@@ -88,9 +88,34 @@ def select_split(questions: list[GoldQuestion], gold_path: Path, split: str) -> 
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class _Paragraph:
+    """A paragraph's normalized text and, for each sentence, its span in it and its footnotes."""
+
     text: str
-    footnotes: tuple[int, ...]
+    sentences: tuple[tuple[int, int, tuple[int, ...]], ...]
+
+    @classmethod
+    def of(cls, sentences) -> "_Paragraph":
+        parts, spans, at = [], [], 0
+        for s in sentences:
+            t = normalize(s.clean)
+            spans.append((at, at + len(t), s.footnotes))
+            parts.append(t)
+            at += len(t) + 1
+        return cls(" ".join(parts), tuple(spans))
+
+    def footnotes_of(self, quote: str) -> set[int] | None:
+        """Footnotes of the sentences a quote overlaps, or None if the quote is not in this paragraph."""
+        at = self.text.find(quote)
+        if at < 0:
+            return None
+        end = at + len(quote)
+        return {n for a, b, notes in self.sentences if a < end and at < b for n in notes}
+
+
+def attached_footnotes(quote: str, paragraphs: Iterable[_Paragraph]) -> set[int] | None:
+    found = [f for f in (p.footnotes_of(normalize(quote)) for p in paragraphs) if f is not None]
+    return set().union(*found) if found else None
 
 
 def validate_gold(questions: Iterable[GoldQuestion], documents: Mapping[str, Document], source_names: Mapping[int, str] | None = None) -> list[str]:
@@ -99,17 +124,16 @@ def validate_gold(questions: Iterable[GoldQuestion], documents: Mapping[str, Doc
     `source_names` maps a footnote number to the names of the source(s) it resolves to, so that a
     citation question whose footnote says only "Ibid." can still be checked.
     """
-    sentences = [_Sentence(normalize(s.clean), s.footnotes) for d in documents.values() for p in d.paragraphs for s in p.sentences]
-    paragraphs = [normalize(p.clean) for d in documents.values() for p in d.paragraphs]
+    paragraphs = [_Paragraph.of(p.sentences) for d in documents.values() for p in d.paragraphs]
     table_lines = [normalize(" ".join(row)) for d in documents.values() for t in d.tables for row in (t.header, *t.rows)]
     footnotes = {n: f.text for d in documents.values() for n, f in d.footnotes.items()}
     problems: list[str] = []
     for q in questions:
-        problems += [f"{q.id}: {m}" for m in _check(q, sentences, paragraphs, table_lines, footnotes, source_names or {})]
+        problems += [f"{q.id}: {m}" for m in _check(q, paragraphs, table_lines, footnotes, source_names or {})]
     return problems
 
 
-def _check(q, sentences, paragraphs, table_lines, footnotes, source_names) -> list[str]:
+def _check(q, paragraphs, table_lines, footnotes, source_names) -> list[str]:
     if not q.question.strip():
         return ["empty question"]
     if not q.answerable:
@@ -119,11 +143,11 @@ def _check(q, sentences, paragraphs, table_lines, footnotes, source_names) -> li
     problems = []
     attached: set[int] = set()
     for quote in map(normalize, q.evidence):
-        in_body = any(quote in p for p in paragraphs)
-        in_table = q.type == "table" and any(quote in line for line in table_lines)
-        if not (in_body or in_table):
+        notes = attached_footnotes(quote, paragraphs)
+        in_table = q.type in ("table", "multi_part") and any(quote in line for line in table_lines)
+        if notes is None and not in_table:
             problems.append(f"evidence not found verbatim in the report: {quote[:60]!r}")
-        attached |= {n for s in sentences if _overlaps(quote, s.text) for n in s.footnotes}
+        attached |= notes or set()
     missing = set(q.footnotes) - attached
     if missing:
         problems.append(f"footnote(s) {sorted(missing)} not attached to the evidence sentence(s)")
@@ -133,12 +157,3 @@ def _check(q, sentences, paragraphs, table_lines, footnotes, source_names) -> li
     if not any(a.casefold() in haystack for a in q.answers):
         problems.append(f"no answer {list(q.answers)} occurs in the evidence" + (" or the cited footnotes" if q.type == "citation" else ""))
     return problems
-
-
-def _overlaps(quote: str, sentence: str) -> bool:
-    """The quote lies in the sentence, or the sentence lies in the quote (a quote may span sentences)."""
-    return bool(sentence) and (quote in sentence or sentence in quote or _shares_edge(quote, sentence))
-
-
-def _shares_edge(quote: str, sentence: str, size: int = 25) -> bool:
-    return len(quote) >= size and (quote[:size] in sentence or quote[-size:] in sentence)
