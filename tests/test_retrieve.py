@@ -35,3 +35,12 @@ def test_keyword_mode_returns_only_matching_chunks(service):
 def test_non_english_question_still_returns_passages(service):
     result = service.ask("Операция Жусан", k=3)
     assert len(result.passages) == 3
+
+
+def test_unit_scores_equal_an_exhaustive_faiss_search(service):
+    r = service.retriever
+    query = r.embedder.encode(["What was Operation Mehr?"])
+    scores, ids = r.vectors.search(query, r.vectors.ntotal)
+    expected = np.empty(r.vectors.ntotal, dtype=np.float32)
+    expected[ids[0]] = scores[0]
+    assert np.allclose(r.unit_scores("What was Operation Mehr?", keyword=False).dense, expected, atol=1e-5)

@@ -116,6 +116,7 @@ class Retriever:
         self.vectors = stored.vectors  # faiss index, read-only after load: safe to search from many threads
         self.unit_chunk: np.ndarray = stored.unit_chunk
         self.unit_sentence: np.ndarray = stored.unit_sentence
+        self._unit_matrix = np.ascontiguousarray(self.vectors.reconstruct_n(0, self.vectors.ntotal), dtype=np.float32)
         self.embedder = embedder
         texts = [text for c in self.chunks for _, text in c.embedding_units()]
         if len(texts) != len(self.unit_chunk):
@@ -143,11 +144,10 @@ class Retriever:
         return UnitScores(self._dense_units(question) if dense else None, self.keyword_index.scores(question) if keyword else None)
 
     def _dense_units(self, question: str) -> np.ndarray:
-        query = self.embedder.encode([question])
-        scores, ids = self.vectors.search(query, self.vectors.ntotal)
-        out = np.empty(self.vectors.ntotal, dtype=np.float32)
-        out[ids[0]] = scores[0]
-        return out
+        """Inner product with every unit, in unit order: what an exhaustive IndexFlatIP search computes,
+        without sorting all of them (every unit's score is needed, for chunk maxima and answer sentences)."""
+        query = self.embedder.encode([question])[0]
+        return self._unit_matrix @ query
 
     def per_chunk(self, unit_values: np.ndarray, floor: float) -> np.ndarray:
         best = np.full(len(self.chunks), floor, dtype=np.float32)
