@@ -9,6 +9,16 @@ import pytest
 from rag.config import PROJECT_ROOT, Settings
 from rag.parse import parse_file
 
+# Questions of several kinds (numbers, names, why, another script) shared by the tests that need a handful.
+SAMPLE_QUESTIONS = [
+    "How many children did Tajikistan bring back from Iraq?",
+    "What was Operation Meerim?",
+    "How long were Kazakh returnees kept in quarantine?",
+    "Why did Uzbekistan not imprison returning women?",
+    "Операция Жусан",
+    "What role did UNICEF play in the children's rehabilitation?",
+]
+
 REPORT = PROJECT_ROOT / "corpus" / "central-asia-repatriation-2021.txt"
 DOC_ID = REPORT.stem
 

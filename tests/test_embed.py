@@ -9,14 +9,9 @@ import pytest
 
 from rag.index import load_embedder
 from rag.service import QAService
+from tests.conftest import SAMPLE_QUESTIONS
 
-QUESTIONS = [
-    "How many children did Tajikistan bring back from Iraq?",
-    "What was Operation Meerim?",
-    "How long were Kazakh returnees kept in quarantine?",
-    "Why did Uzbekistan not imprison returning women?",
-    "Операция Жусан",
-    "What role did UNICEF play in the children's rehabilitation?",
+QUESTIONS = SAMPLE_QUESTIONS + [
     "x",
     "A long question " * 80,  # over the model's 256 word pieces: both paths truncate alike
 ]

@@ -9,20 +9,12 @@ import httpx
 
 from rag.gold import load_gold
 from rag.config import PROJECT_ROOT
+from tests.conftest import SAMPLE_QUESTIONS
 
 REQUESTS = int(os.environ.get("RAG_LOAD_REQUESTS", "5000"))
 CONCURRENCY = 16
 
-QUESTIONS = [
-    "How many children did Tajikistan bring back from Iraq?",
-    "What was Operation Meerim?",
-    "How long were Kazakh returnees kept in quarantine?",
-    "Why did Uzbekistan not imprison returning women?",
-    "Операция Жусан",
-    "What role did UNICEF play?",
-    "Which countries repatriated men?",
-    "What is the Pavlodar Foundation?",
-]
+QUESTIONS = SAMPLE_QUESTIONS + ["Which countries repatriated men?", "What is the Pavlodar Foundation?"]
 
 
 def _ranking(body: dict) -> list[tuple[str, float]]:
