@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from rag.chunk import tiktoken_counter
 from rag.config import PROJECT_ROOT

@@ -46,7 +46,7 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON the API returns"),
 ) -> None:
     """Ask a question; prints the passages with their footnotes under them."""
-    from rag.service import QAService, QuestionError
+    from rag.service import QuestionError
 
     service = _open()
     result = _or_exit(lambda: service.ask(question, k, mode, max_tokens), QuestionError)
