@@ -43,9 +43,9 @@ class Settings:
     default_k: int = 5
     max_k: int = 50
     default_mode: str = "hybrid"
-    fusion: str = "rrf"  # "rrf" or "weighted" (min-max normalised scores, dense_weight on dense)
+    fusion: str = "weighted"  # or "rrf"; weighted = min-max normalised scores, dense_weight on dense (chosen on dev)
     rrf_k: int = 60
-    dense_weight: float = 0.5
+    dense_weight: float = 0.65
     candidate_pool: int = 50
 
     # Answer sentence (see answer.py); chosen on the gold dev split by eval/tune_answer.py.
