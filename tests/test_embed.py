@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag.embed import FUSED, _graph
 from rag.index import load_embedder
 from rag.service import QAService
 from tests.conftest import SAMPLE_QUESTIONS
@@ -42,3 +44,14 @@ def test_same_ranking_and_scores_as_pytorch(service, torch_service, mode):
 def test_token_count_matches_the_model_tokenizer(embedder, torch_service):
     for q in QUESTIONS:
         assert embedder.token_count(q) == torch_service.retriever.embedder.token_count(q)
+
+
+def test_the_fused_graph_is_exported_and_used(embedder, settings):
+    (graph_dir,) = settings.cache_dir.glob("onnx-*/onnx")
+    assert (graph_dir / FUSED).is_file()
+    assert Path(embedder.graph) == graph_dir / FUSED
+
+
+def test_without_a_fused_graph_the_plain_export_serves(tmp_path):
+    (tmp_path / "onnx").mkdir()
+    assert _graph(tmp_path) == tmp_path / "onnx" / "model.onnx"

@@ -137,6 +137,7 @@ class QAService:
             for doc_id, doc in stored.documents.items()
         }
         self._citing: dict[tuple[str, int], list[int]] = {}
+        self._citation_memo: dict[tuple[str, int], Citation] = {}  # built once: a passage carries several on every query
         for i, c in enumerate(stored.chunks):
             for n in c.footnotes:
                 self._citing.setdefault((c.doc, n), []).append(i)
@@ -195,6 +196,11 @@ class QAService:
         return [self._citation(doc, n) for n in numbers]
 
     def _citation(self, doc: str, n: int) -> Citation:
+        if (doc, n) not in self._citation_memo:
+            self._citation_memo[(doc, n)] = self._resolve_citation(doc, n)
+        return self._citation_memo[(doc, n)]
+
+    def _resolve_citation(self, doc: str, n: int) -> Citation:
         resolved = self.citations[doc].footnotes.get(n) if doc in self.citations else None
         if resolved is None:
             return Citation(number=n, text=self.footnotes.get(doc, {}).get(n, ""), unresolved_reason="no such footnote")
