@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answer import expected_type, matches_type
+from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, expected_type, matches_type
 from rag.chunk import tiktoken_counter
 from rag.context import pack, passage_block
 
@@ -14,12 +14,27 @@ def test_expected_answer_types():
     assert expected_type("Who directs Barqaror Hayot?") is None
     assert matches_type("On April 30th, 2019, 84 children were repatriated", "number")
     assert matches_type("in March 2021", "date") and not matches_type("in the spring", "date")
+    assert expected_type("How did children react when aircraft flew over?") is None  # "when" as a conjunction
+
+
+def test_a_sentence_that_announces_a_list_brings_the_next_one():
+    assert _LEANS_ON_NEXT.search("The operation was carried out on two conditions.")
+    assert _LEANS_ON_NEXT.search("The programme had three parts:")
+    assert not _LEANS_ON_NEXT.search("Returnees spent two weeks in quarantine.")
+
+
+def test_no_answer_model_is_a_probability_that_falls_with_missing_words(service):
+    params = service.answer_params
+    seen = Evidence(dense=0.7, keyword=1.0, missing_top=0.0, missing_sentence=0.0, mismatch=0.0)
+    unseen = Evidence(dense=0.7, keyword=1.0, missing_top=0.6, missing_sentence=0.8, mismatch=1.0)
+    assert 0.0 < answer_probability(unseen, params) < answer_probability(seen, params) < 1.0
+    assert answer_probability(seen, AnswerParams()) == 0.5  # an unfitted model has no opinion
 
 
 def test_answer_sentence_holds_the_number(service):
     result = service.ask("How many children did Tajikistan bring back from Iraq?")
     assert result.answer is not None and "84 children" in result.answer.text
-    assert [c.number for c in result.answer.citations] == [70]
+    assert 70 in [c.number for c in result.answer.citations]
     assert result.passages[result.answer.rank - 1].chunk_id == result.answer.chunk_id
 
 
@@ -40,10 +55,17 @@ def test_max_tokens_returns_the_passages_that_fit(service):
     assert full.context is None
 
 
+def test_context_names_the_source_behind_each_marker_ibid_resolved(service):
+    result = service.ask("How did Uzbekistan organise the repatriation phases?", k=10, max_tokens=4000)
+    ibid = next(c for p in result.passages for c in p.citations if c.kind == "ibid" and c.sources)
+    line = next(line for line in result.context.splitlines() if line.startswith(f"[{ibid.number}] "))
+    assert ibid.sources[0].authors[0] in line and "ibid" not in line.lower()
+
+
 def test_pack_stops_before_the_budget_and_never_cuts_a_passage():
     class P:
         def __init__(self, text):
-            self.heading_path, self.text = ["Section"], text
+            self.heading_path, self.text, self.citations = ["Section"], text, []
 
     words = lambda n: " ".join(["word"] * n)  # noqa: E731
     count = tiktoken_counter()

@@ -7,7 +7,7 @@ import json
 
 from rag.chunk import tiktoken_counter
 from rag.config import PROJECT_ROOT
-from rag.evaluate import Setting, contains_answer, contains_evidence, evaluate_setting, pack_context
+from rag.evaluate import GivenAnswer, Setting, contains_answer, contains_evidence, evaluate_setting, pack_context
 from rag.experiment import run_eval, settings_to_compare
 from rag.gold import load_gold, select_split
 from rag.models import Chunk
@@ -36,6 +36,15 @@ def test_context_budget_cuts_the_last_passage():
     chunks = [chunk("a", "alpha " * 300), chunk("b", "beta " * 300)]
     context = pack_context(chunks, 512, count, lambda t, n: enc.decode(enc.encode(t)[:n]))
     assert "beta" in context and count(context) <= 512 + 2
+
+
+def test_a_citation_question_is_answered_by_the_answers_footnotes_others_by_the_sentence():
+    from rag.gold import GoldQuestion
+
+    given = GivenAnswer("Recruiters targeted migrants online.[30]", sources="Noah Tucker Central Asian Involvement")
+    cite = GoldQuestion("c", "Which author is cited?", ("Tucker",), ("Recruiters targeted migrants online.",), (30,), "citation")
+    fact = GoldQuestion("f", "Who studied recruiters?", ("Tucker",), ("Recruiters targeted migrants online.",), (30,), "factoid")
+    assert given.holds(cite) and not given.holds(fact)
 
 
 def test_metrics_on_a_hand_made_ranking():

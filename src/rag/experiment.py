@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.evaluate import Setting, SettingReport, evaluate_setting, write_report
+from rag.evaluate import GivenAnswer, Setting, SettingReport, evaluate_setting, write_report
 from rag.gold import load_gold, select_split
 from rag.retrieve import MODES
 from rag.service import QAService
@@ -39,12 +39,14 @@ def run_eval(service: QAService, gold: Path, split: str, k: int, out: Path, prog
     bar = _bar(len(questions) * len(settings), progress)
     for q in questions[:3]:  # warm the model and caches so latency is per query, not first-call
         search(q.question, 10, "hybrid")
-    def answer(question: str, mode: str) -> str | None:
-        result = service.ask(question, k, mode)
-        return result.answer.text if result.answer else None
+    def answer(question: str, mode: str) -> GivenAnswer | None:
+        given = service.ask(question, k, mode).answer
+        if given is None:
+            return None
+        return GivenAnswer(given.text, " ".join(service.source_names(given.doc, c.number) for c in given.citations))
 
     reports = [
-        evaluate_setting(s, questions, search, chunks, k, service.source_names, bar.update if bar else None, answer)
+        evaluate_setting(s, questions, search, chunks, k, service.source_names, bar.update if bar else None, answer, service.context_of)
         for s in settings
     ]
     if bar:

@@ -19,8 +19,10 @@ from rag.models import Chunk, Hit
 MODES = ("hybrid", "dense", "keyword")
 
 
+# Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
 _QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "does", "do",
-                   "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described"}
+                   "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described",
+                   "cite", "cited", "cites", "source", "sources", "footnote", "footnotes", "author", "authors"}
 
 
 class KeywordIndex:
@@ -54,20 +56,14 @@ class KeywordIndex:
         """Rare terms weigh most; a term the report never uses weighs most of all."""
         return math.log((self._size + 1) / (self._df.get(term, 0) + 0.5))
 
-    def unknown_share(self, question: str) -> float:
-        """Share of the question's content (IDF-weighted) in words the report never uses."""
+    def missing_share(self, question: str, units: Sequence[int]) -> float:
+        """Share of the question's content (IDF-weighted) that none of these units' texts contains:
+        the mark of a question about something the passages, or the whole report, never name."""
         terms = set(self.content_terms(question))
         if not terms:
             return 0.0
-        return sum(self.idf(t) for t in terms if t not in self._df) / sum(self.idf(t) for t in terms)
-
-    def coverage(self, question: str, unit: int) -> float:
-        """Share of the question's content (IDF-weighted) that the unit's text contains."""
-        terms = set(self.content_terms(question))
-        if not terms:
-            return 1.0
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms & self._unit_terms[unit]) / total
+        found = set().union(*(self._unit_terms[u] for u in units)) if units else set()
+        return sum(self.idf(t) for t in terms - found) / sum(self.idf(t) for t in terms)
 
     def scores(self, question: str) -> np.ndarray:
         ids = self._tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)[0]
@@ -125,6 +121,7 @@ class Retriever:
         self.keyword_index = KeywordIndex(texts)
         self.chunk_position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.sentence_rows = self._sentence_rows()
+        self.chunk_rows = {i: row for row, (i, j) in enumerate(zip(self.unit_chunk.tolist(), self.unit_sentence.tolist())) if j < 0}
         self.candidate_pool = candidate_pool
         self.rrf_k = rrf_k
         self.fusion = fusion
@@ -186,6 +183,10 @@ class Retriever:
 
     def hits(self, ranked: Ranked) -> list[Hit]:
         return [Hit(self.chunks[i], s, r) for r, (i, s) in enumerate(zip(ranked.ids, ranked.scores), start=1)]
+
+    def missing_share(self, question: str, hits: Sequence[Hit]) -> float:
+        """How much of the question (IDF-weighted) these passages never mention; see KeywordIndex.missing_share."""
+        return self.keyword_index.missing_share(question, [self.chunk_rows[self.chunk_position[h.chunk.chunk_id]] for h in hits])
 
     def dense_scores(self, question: str) -> np.ndarray:
         return self.per_chunk(self._dense_units(question), -1.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -19,10 +20,10 @@ from rag.citations import Citations, Source, resolve_citations
 from rag.config import Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
-from rag.models import Hit
+from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Retriever
 
-NO_ANSWER = "no sentence in the top passages is close enough to the question; the report may not say"
+NO_ANSWER = "the top passages do not seem to answer this (the no-answer model put the chance below its threshold); the report may not say"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -77,7 +78,7 @@ class Answer(BaseModel):
     doc: str
     chunk_id: str = Field(description="The passage it was taken from")
     rank: int = Field(description="That passage's rank in `passages`")
-    confidence: float = Field(description="Support for the sentence (similarity plus keyword share); no answer below the calibrated threshold")
+    confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold")
     citations: list[Citation]
 
 
@@ -120,15 +121,23 @@ def check_question(question: str, settings: Settings) -> str:
     return text
 
 
+def answer_params(settings: Settings) -> answering.AnswerParams:
+    return answering.AnswerParams(
+        passages=settings.answer_passages,
+        keyword_weight=settings.answer_keyword_weight,
+        type_bonus=settings.answer_type_bonus,
+        second_margin=settings.answer_second_margin,
+        no_answer_weights=settings.answer_no_answer_weights,
+        min_confidence=settings.answer_min_confidence,
+    )
+
+
 class QAService:
     def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any):
         self.settings = settings
         self.stored = stored
         self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight)
-        self.answer_params = answering.AnswerParams(
-            settings.answer_passages, settings.answer_keyword_weight, settings.answer_type_bonus, settings.answer_rank_weight,
-            settings.answer_unknown_penalty, settings.answer_min_support
-        )
+        self.answer_params = answer_params(settings)
         self.footnotes: dict[str, dict[int, str]] = {
             doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
         }
@@ -164,7 +173,7 @@ class QAService:
         scores = self.retriever.unit_scores(text)
         hits = self.retriever.hits(self.retriever.rank_scores(scores, k, mode))
         ranked = answering.candidates(text, hits, self.retriever.sentence_rows, self.retriever.chunk_position, scores.dense, scores.keyword, self.answer_params)
-        choice = answering.choose(ranked, self.answer_params, self.retriever.keyword_index.unknown_share(text))
+        choice = answering.choose(ranked, self.answer_params, self.evidence(text, hits, ranked))
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -179,6 +188,19 @@ class QAService:
             context=context,
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def evidence(self, question: str, hits: list[Hit], ranked: list[answering.Candidate]) -> answering.Evidence | None:
+        """What the no-answer model reads about the best sentence."""
+        if not ranked:
+            return None
+        top = hits[: self.answer_params.passages]
+        sentence_missing = self.retriever.keyword_index.missing_share(question, [ranked[0].row])
+        return answering.evidence(ranked[0], self.retriever.missing_share(question, top), sentence_missing)
+
+    def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:
+        """The `context` string `ask` would return for these passages in this order."""
+        passages = [self._passage(Hit(c, 0.0, rank)) for rank, c in enumerate(chunks, start=1)]
+        return pack(passages, max_tokens, tiktoken_counter(self.settings.tokenizer_encoding))[1]
 
     def _answer(self, choice: answering.AnswerChoice) -> Answer:
         c = choice.hit.chunk
