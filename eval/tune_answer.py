@@ -6,8 +6,10 @@ Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to c
    the share of answerable questions whose answer holds an accepted answer, less a small charge per
    two-sentence answer so that a second sentence has to earn its place.
 2. No-answer: a logistic regression (scikit-learn, classes balanced) over the chosen sentence's
-   Evidence, on every dev question. The threshold is the one that maximises the F1 of "no answer"
-   under leave-one-out predictions, and the leave-one-out figures are printed as the honest estimate.
+   Evidence, on every dev question plus eval/calibration.jsonl (20 more unanswerable questions, used
+   for nothing else, because the dev split alone has 8). The threshold is the one that maximises
+   the F1 of "no answer" under leave-one-out predictions, with the unanswerable questions weighted
+   back to the gold set's share of them, and the leave-one-out figures are printed as the estimate.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rag.gold import load_gold, select_split
 from rag.service import QAService
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+CALIBRATION = PROJECT_ROOT / "eval" / "calibration.jsonl"
 GRID = {"keyword_weight": [0.3, 0.5, 0.7, 1.0], "type_bonus": [0.0, 0.05, 0.1, 0.2], "second_margin": [0.0, 0.05, 0.1, 0.15]}
 TWO_SENTENCE_COST = 0.05
 C = 1.0  # inverse regularisation strength
@@ -34,8 +37,10 @@ def main() -> None:
     questions = select_split(load_gold(GOLD), GOLD, "dev")
     retrieved = [retrieve(service, q.question) for q in questions]
     params = tune_sentence(service, questions, retrieved)
-    x, y = features(service, questions, retrieved, params)
-    weights, threshold, loo = fit_no_answer(x, y)
+    extra = load_gold(CALIBRATION)
+    x, y = features(service, questions + extra, retrieved + [retrieve(service, q.question) for q in extra], params)
+    unanswerable_weight = sum(not q.answerable for q in questions) / (sum(not q.answerable for q in questions) + len(extra))
+    weights, threshold, loo = fit_no_answer(x, y, unanswerable_weight)
     print("sentence scoring:", {k: getattr(params, k) for k in GRID})
     print(f"no-answer model: answer_no_answer_weights={tuple(round(w, 4) for w in weights)} answer_min_confidence={threshold:.3f}")
     print("leave-one-out on dev: no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(*loo))
@@ -87,24 +92,27 @@ def features(service, questions, retrieved, params):
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 
 
-def fit_no_answer(x: np.ndarray, y: np.ndarray):
+def fit_no_answer(x: np.ndarray, y: np.ndarray, unanswerable_weight: float):
     from sklearn.linear_model import LogisticRegression
 
     def model():
         return LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
 
     loo = np.array([model().fit(np.delete(x, i, 0), np.delete(y, i)).predict_proba(x[i : i + 1])[0, 1] for i in range(len(y))])
-    threshold, stats = max(((t, no_answer_stats(loo, y, t)) for t in np.arange(0.05, 0.96, 0.01)), key=lambda ts: (ts[1][3], -abs(ts[0] - 0.5)))
+    candidates = ((t, no_answer_stats(loo, y, t, unanswerable_weight)) for t in np.arange(0.05, 0.96, 0.01))
+    threshold, stats = max(candidates, key=lambda ts: (ts[1][3], -abs(ts[0] - 0.5)))
     final = model().fit(x, y)
     weights = (float(final.intercept_[0]), *map(float, final.coef_[0]))
     return weights, float(threshold), stats[:3]
 
 
-def no_answer_stats(p_answer: np.ndarray, answerable: np.ndarray, threshold: float):
+def no_answer_stats(p_answer: np.ndarray, answerable: np.ndarray, threshold: float, unanswerable_weight: float = 1.0):
+    """Precision, recall, share of answerable questions still answered, F1; unanswerable ones weighted."""
     said_none = p_answer < threshold
-    tp = int(np.sum(said_none & (answerable == 0)))
-    precision = tp / said_none.sum() if said_none.sum() else 0.0
-    recall = tp / np.sum(answerable == 0)
+    tp = unanswerable_weight * np.sum(said_none & (answerable == 0))
+    fp = np.sum(said_none & (answerable == 1))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (unanswerable_weight * np.sum(answerable == 0))
     kept = float(np.mean(~said_none[answerable == 1]))
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, kept, f1

@@ -25,8 +25,8 @@ def test_a_sentence_that_announces_a_list_brings_the_next_one():
 
 def test_no_answer_model_is_a_probability_that_falls_with_missing_words(service):
     params = service.answer_params
-    seen = Evidence(dense=0.7, keyword=1.0, missing_top=0.0, missing_sentence=0.0, mismatch=0.0)
-    unseen = Evidence(dense=0.7, keyword=1.0, missing_top=0.6, missing_sentence=0.8, mismatch=1.0)
+    seen = Evidence(dense=0.7, keyword=1.0, missing_top=0.0, missing_sentence=0.0, missing_name=0.0, mismatch=0.0)
+    unseen = Evidence(dense=0.7, keyword=1.0, missing_top=0.6, missing_sentence=0.8, missing_name=0.8, mismatch=1.0)
     assert 0.0 < answer_probability(unseen, params) < answer_probability(seen, params) < 1.0
     assert answer_probability(seen, AnswerParams()) == 0.5  # an unfitted model has no opinion
 

@@ -42,7 +42,7 @@ class AnswerParams:
     second_margin: float = 0.0  # a second sentence joins the answer when it scores within this of the first
     # "No answer" model: logistic weights over Evidence fields (bias first), and the threshold on
     # the probability that the report answers, below which it is taken not to.
-    no_answer_weights: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    no_answer_weights: tuple[float, ...] = (0.0,) * 7
     min_confidence: float = 0.5
 
 
@@ -54,10 +54,11 @@ class Evidence:
     keyword: float  # its BM25 share, relative to the best unit
     missing_top: float  # share of the question's weight (IDF) that no top passage mentions
     missing_sentence: float  # ... that the sentence itself does not mention
+    missing_name: float  # rarity of a name in the question that no top passage mentions, in [0, 1]
     mismatch: float  # 1 when a number or date was asked for and the sentence holds none
 
     def vector(self) -> tuple[float, ...]:
-        return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.mismatch)
+        return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.missing_name, self.mismatch)
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,8 @@ def candidates(
     return sorted(out, key=lambda c: -c.score)
 
 
-def evidence(best: Candidate, missing_top: float, missing_sentence: float) -> Evidence:
-    return Evidence(best.dense, best.keyword, missing_top, missing_sentence, float(best.type_match is False))
+def evidence(best: Candidate, missing_top: float, missing_sentence: float, missing_name: float) -> Evidence:
+    return Evidence(best.dense, best.keyword, missing_top, missing_sentence, missing_name, float(best.type_match is False))
 
 
 def answer_probability(e: Evidence, params: AnswerParams) -> float:

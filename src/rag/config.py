@@ -53,9 +53,9 @@ class Settings:
     answer_keyword_weight: float = 0.5
     answer_type_bonus: float = 0.1
     answer_second_margin: float = 0.15
-    # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (-0.7557, 0.7536, 1.3923, -0.3851, -1.5317, -1.2928)
-    answer_min_confidence: float = 0.31
+    # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
+    answer_no_answer_weights: tuple[float, ...] = (0.9331, 0.8824, 0.4683, -0.9299, -2.2554, -1.5089, -1.5556)
+    answer_min_confidence: float = 0.37
 
     max_context_tokens: int = 8192
 

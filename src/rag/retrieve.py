@@ -62,8 +62,19 @@ class KeywordIndex:
         terms = set(self.content_terms(question))
         if not terms:
             return 0.0
-        found = set().union(*(self._unit_terms[u] for u in units)) if units else set()
-        return sum(self.idf(t) for t in terms - found) / sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms - self._terms_of(units)) / sum(self.idf(t) for t in terms)
+
+    def missing_name(self, question: str, units: Sequence[int]) -> float:
+        """Rarity (IDF, scaled to [0, 1]) of the rarest name in the question (a capitalised word
+        after the first) that none of these units mentions: "Turkmenistan" when the passages are
+        about Uzbekistan. 0 when every name is there."""
+        words = re.findall(r"\w+", question)[1:]
+        names = set(self._stemmer.stemWords([w.lower() for w in words if w[:1].isupper() and w.lower() not in self._ignore]))
+        absent = names - self._terms_of(units)
+        return max((self.idf(t) for t in absent), default=0.0) / self.idf("")
+
+    def _terms_of(self, units: Sequence[int]) -> set[str]:
+        return set().union(*(self._unit_terms[u] for u in units)) if units else set()
 
     def scores(self, question: str) -> np.ndarray:
         ids = self._tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)[0]
@@ -184,9 +195,9 @@ class Retriever:
     def hits(self, ranked: Ranked) -> list[Hit]:
         return [Hit(self.chunks[i], s, r) for r, (i, s) in enumerate(zip(ranked.ids, ranked.scores), start=1)]
 
-    def missing_share(self, question: str, hits: Sequence[Hit]) -> float:
-        """How much of the question (IDF-weighted) these passages never mention; see KeywordIndex.missing_share."""
-        return self.keyword_index.missing_share(question, [self.chunk_rows[self.chunk_position[h.chunk.chunk_id]] for h in hits])
+    def unit_rows(self, hits: Sequence[Hit]) -> list[int]:
+        """The whole-passage unit of each hit, for KeywordIndex's look-ups."""
+        return [self.chunk_rows[self.chunk_position[h.chunk.chunk_id]] for h in hits]
 
     def dense_scores(self, question: str) -> np.ndarray:
         return self.per_chunk(self._dense_units(question), -1.0)

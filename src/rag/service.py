@@ -193,9 +193,10 @@ class QAService:
         """What the no-answer model reads about the best sentence."""
         if not ranked:
             return None
-        top = hits[: self.answer_params.passages]
-        sentence_missing = self.retriever.keyword_index.missing_share(question, [ranked[0].row])
-        return answering.evidence(ranked[0], self.retriever.missing_share(question, top), sentence_missing)
+        keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: self.answer_params.passages])
+        return answering.evidence(
+            ranked[0], keywords.missing_share(question, top), keywords.missing_share(question, [ranked[0].row]), keywords.missing_name(question, top)
+        )
 
     def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:
         """The `context` string `ask` would return for these passages in this order."""
