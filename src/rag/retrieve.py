@@ -25,6 +25,14 @@ _QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose
                    "cite", "cited", "cites", "source", "sources", "footnote", "footnotes", "author", "authors"}
 
 
+@dataclass(frozen=True)
+class QuestionTerms:
+    """A question's content words (stemmed, question words and stop words dropped) and, among them, its names."""
+
+    terms: frozenset[str]
+    names: frozenset[str]  # capitalised after the first word: "Turkmenistan", "Al-Hawl"
+
+
 class KeywordIndex:
     """BM25 over the same text that is embedded (heading path + clean text), English-stemmed."""
 
@@ -37,8 +45,9 @@ class KeywordIndex:
         self._stemmer = Stemmer.Stemmer("english")
         self._tokenizer = Tokenizer(stemmer=self._stemmer, stopwords="en", lower=True)
         ids = self._tokenizer.tokenize(list(texts), update_vocab=True, return_as="ids", show_progress=False)
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(ids, show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(ids, show_progress=False)
+        self._by_token = _token_rows(bm25.scores)
         self._size = len(texts)
         self._ignore = set(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
         self._unit_terms = [set(self.content_terms(t)) for t in texts]
@@ -52,35 +61,48 @@ class KeywordIndex:
         words = [w for w in re.findall(r"\w\w+", text.lower()) if w not in self._ignore]
         return self._stemmer.stemWords(words)
 
+    def analyse(self, question: str) -> QuestionTerms:
+        words = re.findall(r"\w+", question)[1:]
+        names = [w.lower() for w in words if w[:1].isupper() and w.lower() not in self._ignore]
+        return QuestionTerms(frozenset(self.content_terms(question)), frozenset(self._stemmer.stemWords(names)))
+
     def idf(self, term: str) -> float:
         """Rare terms weigh most; a term the report never uses weighs most of all."""
         return math.log((self._size + 1) / (self._df.get(term, 0) + 0.5))
 
-    def missing_share(self, question: str, units: Sequence[int]) -> float:
+    def missing_share(self, question: QuestionTerms, units: Sequence[int]) -> float:
         """Share of the question's content (IDF-weighted) that none of these units' texts contains:
         the mark of a question about something the passages, or the whole report, never name."""
-        terms = set(self.content_terms(question))
-        if not terms:
+        if not question.terms:
             return 0.0
-        return sum(self.idf(t) for t in terms - self._terms_of(units)) / sum(self.idf(t) for t in terms)
+        absent = question.terms - self._terms_of(units)
+        return sum(self.idf(t) for t in absent) / sum(self.idf(t) for t in question.terms)
 
-    def missing_name(self, question: str, units: Sequence[int]) -> float:
-        """Rarity (IDF, scaled to [0, 1]) of the rarest name in the question (a capitalised word
-        after the first) that none of these units mentions: "Turkmenistan" when the passages are
-        about Uzbekistan. 0 when every name is there."""
-        words = re.findall(r"\w+", question)[1:]
-        names = set(self._stemmer.stemWords([w.lower() for w in words if w[:1].isupper() and w.lower() not in self._ignore]))
-        absent = names - self._terms_of(units)
+    def missing_name(self, question: QuestionTerms, units: Sequence[int]) -> float:
+        """Rarity (IDF, scaled to [0, 1]) of the rarest name in the question that none of these
+        units mentions: "Turkmenistan" when the passages are about Uzbekistan. 0 when all are there."""
+        absent = question.names - self._terms_of(units)
         return max((self.idf(t) for t in absent), default=0.0) / self.idf("")
 
     def _terms_of(self, units: Sequence[int]) -> set[str]:
         return set().union(*(self._unit_terms[u] for u in units)) if units else set()
 
     def scores(self, question: str) -> np.ndarray:
-        ids = self._tokenizer.tokenize([question], update_vocab=False, return_as="ids", show_progress=False)[0]
+        """BM25 of every unit: the sum of the question's token rows (what bm25s's get_scores sums, kept dense)."""
+        ids = list(next(self._tokenizer.streaming_tokenize([question], update_vocab=False)))
         if not ids or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+        return self._by_token[ids].sum(axis=0)
+
+
+def _token_rows(scores: dict) -> np.ndarray:
+    """bm25s's per-token scores (a CSC matrix, units by token) as a dense token-by-unit array: a
+    question's scores are then a sum of a few rows, about 4x faster than the sparse path."""
+    from scipy.sparse import csc_matrix
+
+    n_tokens = len(scores["indptr"]) - 1
+    matrix = csc_matrix((scores["data"], scores["indices"], scores["indptr"]), shape=(scores["num_docs"], n_tokens))
+    return np.ascontiguousarray(matrix.T.toarray(), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -127,8 +149,9 @@ class Retriever:
         self._unit_matrix = np.ascontiguousarray(self.vectors.reconstruct_n(0, self.vectors.ntotal), dtype=np.float32)
         self.embedder = embedder
         texts = [text for c in self.chunks for _, text in c.embedding_units()]
-        if len(texts) != len(self.unit_chunk):
+        if len(texts) != len(self.unit_chunk) or np.any(np.diff(self.unit_chunk) < 0):
             raise ValueError("index units do not match the chunks' embedding units")
+        self._chunk_starts = np.searchsorted(self.unit_chunk, np.arange(len(self.chunks)))
         self.keyword_index = KeywordIndex(texts)
         self.chunk_position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.sentence_rows = self._sentence_rows()
@@ -158,17 +181,16 @@ class Retriever:
         query = self.embedder.encode([question])[0]
         return self._unit_matrix @ query
 
-    def per_chunk(self, unit_values: np.ndarray, floor: float) -> np.ndarray:
-        best = np.full(len(self.chunks), floor, dtype=np.float32)
-        np.maximum.at(best, self.unit_chunk, unit_values)
-        return best
+    def per_chunk(self, unit_values: np.ndarray) -> np.ndarray:
+        """Each chunk's best unit (units are stored chunk by chunk, so a segmented maximum)."""
+        return np.maximum.reduceat(unit_values, self._chunk_starts)
 
     # -- rankings
     def rank_scores(self, scores: UnitScores, k: int, mode: str) -> Ranked:
         if mode == "dense":
-            return top(self.per_chunk(scores.dense, -1.0), k)
+            return top(self.per_chunk(scores.dense), k)
         if mode == "keyword":
-            ranked = top(self.per_chunk(scores.keyword, 0.0), k)
+            ranked = top(self.per_chunk(scores.keyword), k)
             keep = [j for j, v in enumerate(ranked.scores) if v > 0]
             return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
         if mode == "hybrid":
@@ -176,8 +198,8 @@ class Retriever:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
 
     def _fuse(self, scores: UnitScores, k: int) -> Ranked:
-        dense = self.per_chunk(scores.dense, -1.0)
-        keyword = self.per_chunk(scores.keyword, 0.0)
+        dense = self.per_chunk(scores.dense)
+        keyword = self.per_chunk(scores.keyword)
         if self.fusion == "weighted":
             # min-max normalised scores, weighted: keeps how much better the best match is
             combined = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
@@ -200,7 +222,7 @@ class Retriever:
         return [self.chunk_rows[self.chunk_position[h.chunk.chunk_id]] for h in hits]
 
     def dense_scores(self, question: str) -> np.ndarray:
-        return self.per_chunk(self._dense_units(question), -1.0)
+        return self.per_chunk(self._dense_units(question))
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -194,8 +194,9 @@ class QAService:
         if not ranked:
             return None
         keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: self.answer_params.passages])
+        terms = keywords.analyse(question)
         return answering.evidence(
-            ranked[0], keywords.missing_share(question, top), keywords.missing_share(question, [ranked[0].row]), keywords.missing_name(question, top)
+            ranked[0], keywords.missing_share(terms, top), keywords.missing_share(terms, [ranked[0].row]), keywords.missing_name(terms, top)
         )
 
     def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:
