@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to config.py by hand)
 
-1. Sentence scoring (keyword weight, number/date bonus, second-sentence margin): a grid search for
+1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence and part margins): a grid search for
    the share of answerable questions whose answer holds an accepted answer, less a small charge per
    two-sentence answer so that a second sentence has to earn its place.
 2. No-answer: a logistic regression (scikit-learn, classes balanced) over the chosen sentence's
@@ -27,8 +27,14 @@ from rag.service import QAService
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 CALIBRATION = PROJECT_ROOT / "eval" / "calibration.jsonl"
-GRID = {"keyword_weight": [0.3, 0.5, 0.7, 1.0], "type_bonus": [0.0, 0.05, 0.1, 0.2], "second_margin": [0.0, 0.05, 0.1, 0.15]}
-TWO_SENTENCE_COST = 0.05
+GRID = {
+    "passages": [3, 4, 5],
+    "keyword_weight": [0.3, 0.5, 0.7, 1.0],
+    "type_bonus": [0.0, 0.05, 0.1, 0.2],
+    "second_margin": [0.0, 0.05, 0.1, 0.15],
+    "part_margin": [0.0, 0.15, 0.3],
+}
+TWO_SENTENCE_COST = 0.1
 C = 1.0  # inverse regularisation strength
 
 
@@ -60,22 +66,23 @@ def ranked_for(service, question, hits, scores, params):
 def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
     always = replace(service.answer_params, min_confidence=0.0)
     best = None
-    for kw, tb in itertools.product(GRID["keyword_weight"], GRID["type_bonus"]):
-        base = replace(always, keyword_weight=kw, type_bonus=tb)
+    for n, kw, tb in itertools.product(GRID["passages"], GRID["keyword_weight"], GRID["type_bonus"]):
+        base = replace(always, passages=n, keyword_weight=kw, type_bonus=tb)
         ranked = [ranked_for(service, q.question, h, s, base) for q, (h, s) in zip(questions, retrieved)]
-        for margin in GRID["second_margin"]:
-            params = replace(base, second_margin=margin)
+        for margin, part_margin in itertools.product(GRID["second_margin"], GRID["part_margin"]):
+            params = replace(base, second_margin=margin, part_margin=part_margin)
             hit = two = n = 0
             for q, rk, (hits, _) in zip(questions, ranked, retrieved):
                 if not q.answerable:
                     continue
-                choice = answering.choose(rk, params, service.evidence(q.question, hits, rk))
+                choice = service.choose_answer(q.question, hits, rk, params)
                 n += 1
                 hit += given(service, choice).holds(q)
                 two += len(choice.sentences) > 1
             objective = hit / n - TWO_SENTENCE_COST * two / n
             if best is None or objective > best[0] + 1e-9:
-                best = (objective, params)
+                best = (objective, params, hit / n, two / n)
+    print(f"sentence scoring on dev: answer hit {best[2]:.3f}, two-sentence answers {best[3]:.3f}")
     return best[1]
 
 
@@ -88,7 +95,7 @@ def features(service, questions, retrieved, params):
     rows = []
     for q, (hits, scores) in zip(questions, retrieved):
         rk = ranked_for(service, q.question, hits, scores, params)
-        rows.append(service.evidence(q.question, hits, rk).vector())
+        rows.append(service.evidence(service.retriever.keyword_index.analyse(q.question), hits, rk, params).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 
 

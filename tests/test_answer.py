@@ -72,3 +72,20 @@ def test_pack_stops_before_the_budget_and_never_cuts_a_passage():
     n, context = pack([P(words(50)), P(words(50)), P(words(50))], 120, count)
     assert n == 2 and count(context) <= 120
     assert pack([P(words(500))], 100, count) == (0, "")
+
+
+def test_a_question_in_parts_gets_a_sentence_on_each(service):
+    keywords = service.retriever.keyword_index
+    assert keywords.analyse("How many children did Tajikistan and Kyrgyzstan each repatriate?").parts == {"tajikistan", "kyrgyzstan"}
+    assert not keywords.analyse("How many children did Tajikistan bring back from Iraq?").parts
+    result = service.ask("How many children did Kyrgyzstan and Tajikistan bring home from Iraq?")
+    assert result.answer is not None and "Kyrgyzstan" in result.answer.text and "Tajikistan" in result.answer.text
+    assert len(result.answer.text.split(". ")) <= 3
+
+
+def test_names_the_passages_never_mention_count_against_an_answer(service):
+    keywords, retriever = service.retriever.keyword_index, service.retriever
+    question = "How many women did Kazakhstan repatriate from Syria?"
+    top = retriever.unit_rows(retriever.search(question, 3))
+    assert keywords.missing_name(keywords.analyse(question), top) == 0.0
+    assert keywords.missing_name(keywords.analyse("How many women did Atlantis repatriate from Syria?"), top) == 1.0

@@ -49,13 +49,14 @@ class Settings:
     candidate_pool: int = 50
 
     # Answer sentence (see answer.py); chosen on the gold dev split by eval/tune_answer.py.
-    answer_passages: int = 3
-    answer_keyword_weight: float = 0.5
+    answer_passages: int = 5
+    answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
-    answer_second_margin: float = 0.15
+    answer_second_margin: float = 0.05
+    answer_part_margin: float = 0.3
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (0.9331, 0.8824, 0.4683, -0.9299, -2.2554, -1.5089, -1.5556)
-    answer_min_confidence: float = 0.37
+    answer_no_answer_weights: tuple[float, ...] = (0.7004, 1.1522, 0.4493, -0.9483, -2.3518, -1.5481, -1.3842)
+    answer_min_confidence: float = 0.35
 
     max_context_tokens: int = 8192
 

@@ -31,6 +31,7 @@ class QuestionTerms:
 
     terms: frozenset[str]
     names: frozenset[str]  # capitalised after the first word: "Turkmenistan", "Al-Hawl"
+    parts: frozenset[str]  # the names of a question in parts ("Tajikistan and Kyrgyzstan"), else empty
 
 
 class KeywordIndex:
@@ -63,8 +64,9 @@ class KeywordIndex:
 
     def analyse(self, question: str) -> QuestionTerms:
         words = re.findall(r"\w+", question)[1:]
-        names = [w.lower() for w in words if w[:1].isupper() and w.lower() not in self._ignore]
-        return QuestionTerms(frozenset(self.content_terms(question)), frozenset(self._stemmer.stemWords(names)))
+        names = frozenset(self._stemmer.stemWords([w.lower() for w in words if w[:1].isupper() and w.lower() not in self._ignore]))
+        in_parts = len(names) >= 2 and re.search(r"\band\b", question) is not None
+        return QuestionTerms(frozenset(self.content_terms(question)), names, names if in_parts else frozenset())
 
     def idf(self, term: str) -> float:
         """Rare terms weigh most; a term the report never uses weighs most of all."""
@@ -83,6 +85,9 @@ class KeywordIndex:
         units mentions: "Turkmenistan" when the passages are about Uzbekistan. 0 when all are there."""
         absent = question.names - self._terms_of(units)
         return max((self.idf(t) for t in absent), default=0.0) / self.idf("")
+
+    def unit_terms(self, unit: int) -> set[str]:
+        return self._unit_terms[unit]
 
     def _terms_of(self, units: Sequence[int]) -> set[str]:
         return set().union(*(self._unit_terms[u] for u in units)) if units else set()

@@ -21,7 +21,7 @@ from rag.config import Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
 from rag.models import Chunk, Hit
-from rag.retrieve import MODES, Retriever
+from rag.retrieve import MODES, QuestionTerms, Retriever
 
 NO_ANSWER = "the top passages do not seem to answer this (the no-answer model put the chance below its threshold); the report may not say"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -127,6 +127,7 @@ def answer_params(settings: Settings) -> answering.AnswerParams:
         keyword_weight=settings.answer_keyword_weight,
         type_bonus=settings.answer_type_bonus,
         second_margin=settings.answer_second_margin,
+        part_margin=settings.answer_part_margin,
         no_answer_weights=settings.answer_no_answer_weights,
         min_confidence=settings.answer_min_confidence,
     )
@@ -173,7 +174,7 @@ class QAService:
         scores = self.retriever.unit_scores(text)
         hits = self.retriever.hits(self.retriever.rank_scores(scores, k, mode))
         ranked = answering.candidates(text, hits, self.retriever.sentence_rows, self.retriever.chunk_position, scores.dense, scores.keyword, self.answer_params)
-        choice = answering.choose(ranked, self.answer_params, self.evidence(text, hits, ranked))
+        choice = self.choose_answer(text, hits, ranked)
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -189,12 +190,18 @@ class QAService:
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def evidence(self, question: str, hits: list[Hit], ranked: list[answering.Candidate]) -> answering.Evidence | None:
-        """What the no-answer model reads about the best sentence."""
+    def choose_answer(self, question: str, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams | None = None):
+        """The answer sentence(s), or None; `params` overrides the configured ones (for tuning)."""
+        params = params or self.answer_params
         if not ranked:
             return None
-        keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: self.answer_params.passages])
-        terms = keywords.analyse(question)
+        keywords, terms = self.retriever.keyword_index, self.retriever.keyword_index.analyse(question)
+        choice = answering.choose(ranked, params, self.evidence(terms, hits, ranked, params))
+        return answering.cover_parts(choice, ranked, params, terms.parts, lambda c: keywords.unit_terms(c.row))
+
+    def evidence(self, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams) -> answering.Evidence:
+        """What the no-answer model reads about the best sentence."""
+        keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages])
         return answering.evidence(
             ranked[0], keywords.missing_share(terms, top), keywords.missing_share(terms, [ranked[0].row]), keywords.missing_name(terms, top)
         )
