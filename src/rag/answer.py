@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,6 +97,7 @@ def expected_type(question: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)  # keyed by the report's own sentences, so bounded by them; saves a regex per sentence per query
 def matches_type(text: str, kind: str | None) -> bool:
     if kind == "number":
         return bool(_NUMBER.search(text))

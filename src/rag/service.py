@@ -23,7 +23,7 @@ from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder,
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, QuestionTerms, Retriever
 
-NO_ANSWER = "the top passages do not seem to answer this (the no-answer model put the chance below its threshold); the report may not say"
+NO_ANSWER = "no sentence in the top passages is likely enough to answer it (the no-answer model put the chance below its threshold); the passages are the closest the report comes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
