@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to config.py by hand)
 
-1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence and part margins): a grid search for
+1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence margin): a grid search for
    the share of answerable questions whose answer holds an accepted answer, less a small charge per
    two-sentence answer so that a second sentence has to earn its place.
 2. No-answer: a logistic regression (scikit-learn, classes balanced) over the chosen sentence's
@@ -32,7 +32,6 @@ GRID = {
     "keyword_weight": [0.3, 0.5, 0.7, 1.0],
     "type_bonus": [0.0, 0.05, 0.1, 0.2],
     "second_margin": [0.0, 0.05, 0.1, 0.15],
-    "part_margin": [0.0, 0.15, 0.3],
 }
 TWO_SENTENCE_COST = 0.1
 C = 1.0  # inverse regularisation strength
@@ -55,7 +54,7 @@ def main() -> None:
 def retrieve(service: QAService, question: str):
     r = service.retriever
     scores = r.unit_scores(question)
-    return r.hits(r.rank_scores(scores, 5, service.settings.default_mode)), scores
+    return r.hits(r.ranking(question, scores, 5, service.settings.default_mode)), scores
 
 
 def ranked_for(service, question, hits, scores, params):
@@ -69,8 +68,8 @@ def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
     for n, kw, tb in itertools.product(GRID["passages"], GRID["keyword_weight"], GRID["type_bonus"]):
         base = replace(always, passages=n, keyword_weight=kw, type_bonus=tb)
         ranked = [ranked_for(service, q.question, h, s, base) for q, (h, s) in zip(questions, retrieved)]
-        for margin, part_margin in itertools.product(GRID["second_margin"], GRID["part_margin"]):
-            params = replace(base, second_margin=margin, part_margin=part_margin)
+        for margin in GRID["second_margin"]:
+            params = replace(base, second_margin=margin)
             hit = two = n = 0
             for q, rk, (hits, _) in zip(questions, ranked, retrieved):
                 if not q.answerable:

@@ -44,3 +44,14 @@ def test_unit_scores_equal_an_exhaustive_faiss_search(service):
     expected = np.empty(r.vectors.ntotal, dtype=np.float32)
     expected[ids[0]] = scores[0]
     assert np.allclose(r.unit_scores("What was Operation Mehr?", keyword=False).dense, expected, atol=1e-5)
+
+
+def test_a_question_in_parts_retrieves_a_passage_for_each_part(service):
+    r = service.retriever
+    question = "How many children did Kyrgyzstan and Tajikistan repatriate from Iraq?"
+    assert len(r.keyword_index.part_questions(question)) == 2
+    assert r.keyword_index.part_questions("How many children did Tajikistan bring back from Iraq?") == []
+    texts = [h.chunk.clean for h in r.search(question, 5)]
+    assert any("84 children" in t for t in texts) and any("79 children" in t for t in texts)
+    plain = [h.chunk.clean for h in r.hits(r.rank_scores(r.unit_scores(question), 5, "hybrid"))]
+    assert not all(any(n in t for t in plain) for n in ("84 children", "79 children"))  # what the parts add

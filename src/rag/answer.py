@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -36,7 +35,7 @@ _LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next
 )
 
 
-MAX_SENTENCES = 2  # "the sentence (or two)"; one more when a question in parts needs it
+MAX_SENTENCES = 2  # "the sentence (or two)": a close second only when the first stands alone
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,6 @@ class AnswerParams:
     keyword_weight: float = 0.5
     type_bonus: float = 0.1
     second_margin: float = 0.0  # a second sentence joins the answer when it scores within this of the first
-    part_margin: float = 0.0  # a question in parts gets a sentence per part that scores within this of the best
     # "No answer" model: logistic weights over Evidence fields (bias first), and the threshold on
     # the probability that the report answers, below which it is taken not to.
     no_answer_weights: tuple[float, ...] = (0.0,) * 7
@@ -152,27 +150,8 @@ def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None) ->
     picked = _with_neighbours(best)
     second = next((c for c in ranked[1:] if c.score >= best.score - params.second_margin), None)
     if second is not None and second.sentence not in picked and len(picked) < MAX_SENTENCES:
-        extra = _with_neighbours(second) if second.hit is not best.hit else [second.sentence]
-        picked = _in_reading_order(picked + [s for s in extra if s not in picked], best.hit)
+        picked = _in_reading_order(picked + [second.sentence], best.hit)
     return AnswerChoice(tuple(picked), best.hit, round(confidence, 4))
-
-
-def cover_parts(
-    choice: AnswerChoice | None, ranked: list[Candidate], params: AnswerParams, parts: frozenset[str], terms_of: Callable[[Candidate], set[str]]
-) -> AnswerChoice | None:
-    """A question in parts ("... did Tajikistan and Kyrgyzstan each ...") gets a sentence on each part
-    its answer does not yet mention, the best-scoring one that does, if it is close enough to the best."""
-    if choice is None or not parts or not ranked:
-        return choice
-    floor = ranked[0].score - params.part_margin
-    picked = list(choice.sentences)
-    covered = set().union(*(terms_of(c) for c in ranked if c.sentence in picked))
-    for part in sorted(parts - covered):
-        c = next((c for c in ranked if c.score >= floor and part in terms_of(c)), None)
-        if c is not None and c.sentence not in picked and len(picked) < MAX_SENTENCES + 1:
-            picked.append(c.sentence)
-            covered |= terms_of(c)
-    return replace(choice, sentences=tuple(_in_reading_order(picked, choice.hit)))
 
 
 def _with_neighbours(c: Candidate) -> list[Sentence]:

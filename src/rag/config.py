@@ -49,14 +49,13 @@ class Settings:
     candidate_pool: int = 50
 
     # Answer sentence (see answer.py); chosen on the gold dev split by eval/tune_answer.py.
-    answer_passages: int = 5
-    answer_keyword_weight: float = 0.3
+    answer_passages: int = 4
+    answer_keyword_weight: float = 0.5
     answer_type_bonus: float = 0.1
-    answer_second_margin: float = 0.05
-    answer_part_margin: float = 0.3
+    answer_second_margin: float = 0.15
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (0.7004, 1.1522, 0.4493, -0.9483, -2.3518, -1.5481, -1.3842)
-    answer_min_confidence: float = 0.35
+    answer_no_answer_weights: tuple[float, ...] = (0.9159, 0.9228, 0.4301, -0.8993, -2.3151, -1.6187, -1.5447)
+    answer_min_confidence: float = 0.36
 
     max_context_tokens: int = 8192
 

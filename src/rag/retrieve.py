@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ MODES = ("hybrid", "dense", "keyword")
 
 
 # Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
+_COORDINATED = re.compile(r"\b[A-Z][\w-]*(?:'s)?(?:,\s*[A-Z][\w-]*(?:'s)?)*,?\s+(?:and|or)\s+(?:in\s+|the\s+)?[A-Z][\w-]*")
 _QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "does", "do",
                    "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described",
                    "cite", "cited", "cites", "source", "sources", "footnote", "footnotes", "author", "authors"}
@@ -64,9 +65,28 @@ class KeywordIndex:
 
     def analyse(self, question: str) -> QuestionTerms:
         words = re.findall(r"\w+", question)[1:]
-        names = frozenset(self._stemmer.stemWords([w.lower() for w in words if w[:1].isupper() and w.lower() not in self._ignore]))
-        in_parts = len(names) >= 2 and re.search(r"\band\b", question) is not None
-        return QuestionTerms(frozenset(self.content_terms(question)), names, names if in_parts else frozenset())
+        return QuestionTerms(frozenset(self.content_terms(question)), self._stems(w for w in words if w[:1].isupper()), self._parts(question))
+
+    def _stems(self, words: Iterable[str]) -> frozenset[str]:
+        return frozenset(self._stemmer.stemWords([w.lower() for w in words if w.lower() not in self._ignore]))
+
+    def _parts(self, question: str) -> frozenset[str]:
+        """Names coordinated by "and"/"or" ("Tajikistan and Kyrgyzstan", "in Kazakhstan and in Uzbekistan")."""
+        match = _COORDINATED.search(question)
+        if match is None:
+            return frozenset()
+        parts = self._stems(re.findall(r"[A-Z][\w-]*", match.group(0)))
+        return parts if len(parts) >= 2 else frozenset()
+
+    def part_questions(self, question: str) -> list[str]:
+        """One question per part, the other parts' names taken out: "How many children did Tajikistan
+        and Kyrgyzstan each repatriate?" asks, in effect, once about each country."""
+        parts = self._parts(question)
+        if not parts:
+            return []
+        words = re.findall(r"\S+", question)
+        stem = {w: next(iter(self._stems([re.sub(r"\W+$|'s$", "", w)])), "") for w in words}
+        return [" ".join(w for w in words if stem[w] not in parts - {part}) for part in sorted(parts)]
 
     def idf(self, term: str) -> float:
         """Rare terms weigh most; a term the report never uses weighs most of all."""
@@ -85,9 +105,6 @@ class KeywordIndex:
         units mentions: "Turkmenistan" when the passages are about Uzbekistan. 0 when all are there."""
         absent = question.names - self._terms_of(units)
         return max((self.idf(t) for t in absent), default=0.0) / self.idf("")
-
-    def unit_terms(self, unit: int) -> set[str]:
-        return self._unit_terms[unit]
 
     def _terms_of(self, units: Sequence[int]) -> set[str]:
         return set().union(*(self._unit_terms[u] for u in units)) if units else set()
@@ -191,30 +208,48 @@ class Retriever:
         return np.maximum.reduceat(unit_values, self._chunk_starts)
 
     # -- rankings
-    def rank_scores(self, scores: UnitScores, k: int, mode: str) -> Ranked:
+    def chunk_scores(self, scores: UnitScores, mode: str) -> np.ndarray:
+        """Every chunk's score in this mode (0 for chunks outside the RRF pool)."""
         if mode == "dense":
-            return top(self.per_chunk(scores.dense), k)
+            return self.per_chunk(scores.dense)
         if mode == "keyword":
-            ranked = top(self.per_chunk(scores.keyword), k)
-            keep = [j for j, v in enumerate(ranked.scores) if v > 0]
-            return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
-        if mode == "hybrid":
-            return self._fuse(scores, k)
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-
-    def _fuse(self, scores: UnitScores, k: int) -> Ranked:
-        dense = self.per_chunk(scores.dense)
-        keyword = self.per_chunk(scores.keyword)
+            return self.per_chunk(scores.keyword)
+        if mode != "hybrid":
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        dense, keyword = self.per_chunk(scores.dense), self.per_chunk(scores.keyword)
         if self.fusion == "weighted":
             # min-max normalised scores, weighted: keeps how much better the best match is
-            combined = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
-            return top(combined, k)
-        pool = max(k, self.candidate_pool)
+            return self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
+        pool = self.candidate_pool
         fused = reciprocal_rank_fusion([top(dense, pool), top(keyword, pool)], self.rrf_k)
-        return Ranked(fused.ids[:k], fused.scores[:k])
+        out = np.zeros(len(self.chunks), dtype=np.float32)
+        out[fused.ids] = fused.scores
+        return out
+
+    def rank_scores(self, scores: UnitScores, k: int, mode: str) -> Ranked:
+        return self._listed(top(self.chunk_scores(scores, mode), k), mode)
+
+    def ranking(self, question: str, scores: UnitScores, k: int, mode: str) -> Ranked:
+        """The ranking for a question whose unit scores are known. A question in parts ("... Tajikistan
+        and Kyrgyzstan each ...") is also asked once per part, and each chunk keeps its best score over
+        the whole question and the parts, so that each part's passage can reach the top."""
+        parts = self.keyword_index.part_questions(question)
+        if not parts:
+            return self.rank_scores(scores, k, mode)
+        combined = self.chunk_scores(scores, mode)
+        for part in parts:
+            combined = np.maximum(combined, self.chunk_scores(self.unit_scores(part, mode != "keyword", mode != "dense"), mode))
+        return self._listed(top(combined, k), mode)
+
+    def _listed(self, ranked: Ranked, mode: str) -> Ranked:
+        """Keyword and RRF rankings list only chunks with something in common with the question."""
+        if mode == "keyword" or (mode == "hybrid" and self.fusion == "rrf"):
+            keep = [j for j, v in enumerate(ranked.scores) if v > 0]
+            return Ranked([ranked.ids[j] for j in keep], [ranked.scores[j] for j in keep])
+        return ranked
 
     def rank(self, question: str, k: int, mode: str = "hybrid") -> Ranked:
-        return self.rank_scores(self.unit_scores(question, mode != "keyword", mode != "dense"), k, mode)
+        return self.ranking(question, self.unit_scores(question, mode != "keyword", mode != "dense"), k, mode)
 
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         return self.hits(self.rank(question, k, mode))

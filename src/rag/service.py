@@ -127,7 +127,6 @@ def answer_params(settings: Settings) -> answering.AnswerParams:
         keyword_weight=settings.answer_keyword_weight,
         type_bonus=settings.answer_type_bonus,
         second_margin=settings.answer_second_margin,
-        part_margin=settings.answer_part_margin,
         no_answer_weights=settings.answer_no_answer_weights,
         min_confidence=settings.answer_min_confidence,
     )
@@ -172,7 +171,7 @@ class QAService:
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         scores = self.retriever.unit_scores(text)
-        hits = self.retriever.hits(self.retriever.rank_scores(scores, k, mode))
+        hits = self.retriever.hits(self.retriever.ranking(text, scores, k, mode))
         ranked = answering.candidates(text, hits, self.retriever.sentence_rows, self.retriever.chunk_position, scores.dense, scores.keyword, self.answer_params)
         choice = self.choose_answer(text, hits, ranked)
         passages = [self._passage(h) for h in hits]
@@ -195,9 +194,8 @@ class QAService:
         params = params or self.answer_params
         if not ranked:
             return None
-        keywords, terms = self.retriever.keyword_index, self.retriever.keyword_index.analyse(question)
-        choice = answering.choose(ranked, params, self.evidence(terms, hits, ranked, params))
-        return answering.cover_parts(choice, ranked, params, terms.parts, lambda c: keywords.unit_terms(c.row))
+        terms = self.retriever.keyword_index.analyse(question)
+        return answering.choose(ranked, params, self.evidence(terms, hits, ranked, params))
 
     def evidence(self, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams) -> answering.Evidence:
         """What the no-answer model reads about the best sentence."""
