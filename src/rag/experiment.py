@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from rag.evaluate import GivenAnswer, Setting, SettingReport, evaluate_setting, write_report
-from rag.gold import load_gold, select_split
+from rag.gold import GoldQuestion, load_gold, select_split
 from rag.retrieve import MODES
 from rag.service import QAService
 
@@ -31,24 +32,10 @@ def settings_to_compare(service: QAService) -> list[Setting]:
 def run_eval(service: QAService, gold: Path, split: str, k: int, out: Path, progress: bool = False) -> EvalRun:
     questions = select_split(load_gold(gold), gold, split)
     settings = settings_to_compare(service)
-    chunks = service.retriever.chunks
-
-    def search(question: str, n: int, mode: str):
-        return [h.chunk for h in service.retriever.search(question, n, mode)]
-
     bar = _bar(len(questions) * len(settings), progress)
     for q in questions[:3]:  # warm the model and caches so latency is per query, not first-call
-        search(q.question, 10, "hybrid")
-    def answer(question: str, mode: str) -> GivenAnswer | None:
-        given = service.ask(question, k, mode).answer
-        if given is None:
-            return None
-        return GivenAnswer(given.text, " ".join(service.source_names(given.doc, c.number) for c in given.citations))
-
-    reports = [
-        evaluate_setting(s, questions, search, chunks, k, service.source_names, bar.update if bar else None, answer, service.context_of)
-        for s in settings
-    ]
+        service.retriever.search(q.question, 10, "hybrid")
+    reports = [evaluate_with_service(service, s, questions, k, bar.update if bar else None) for s in settings]
     if bar:
         bar.close()
     meta = {
@@ -62,6 +49,21 @@ def run_eval(service: QAService, gold: Path, split: str, k: int, out: Path, prog
     }
     json_path, png_path = write_report(reports, meta, out)
     return EvalRun(reports, len(questions), sum(q.answerable for q in questions), json_path, png_path)
+
+
+def evaluate_with_service(service: QAService, setting: Setting, questions: Sequence[GoldQuestion], k: int, progress=None) -> SettingReport:
+    """One setting judged on what the service returns: its ranking, its answer, its packed context."""
+
+    def search(question: str, n: int, mode: str):
+        return [h.chunk for h in service.retriever.search(question, n, mode)]
+
+    def answer(question: str, mode: str) -> GivenAnswer | None:
+        given = service.ask(question, k, mode).answer
+        if given is None:
+            return None
+        return GivenAnswer(given.text, " ".join(service.source_names(given.doc, c.number) for c in given.citations))
+
+    return evaluate_setting(setting, questions, search, service.retriever.chunks, k, service.source_names, progress, answer, service.context_of)
 
 
 def _bar(total: int, enabled: bool):
