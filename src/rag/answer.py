@@ -4,7 +4,8 @@ Each sentence of the top passages is scored by how close its embedding is to the
 much of the question's keyword weight it carries (BM25, relative to the best unit), and whether it
 holds the kind of thing asked for (a number for "how many", a date for "when"). The same sentence
 embeddings and BM25 units serve retrieval, so answering costs no extra model call. A second
-sentence joins the answer when it scores nearly as well (questions in two parts need two).
+sentence of the same passage joins the answer when it scores nearly as well, so an answer reads
+as one excerpt with its own footnotes.
 
 "No answer" comes from a small logistic model over what the chosen sentence has going for it
 (similarity, keyword share) and what a near miss looks like: the question's rarer words are absent
@@ -43,7 +44,7 @@ class AnswerParams:
     passages: int = 3
     keyword_weight: float = 0.5
     type_bonus: float = 0.1
-    second_margin: float = 0.0  # a second sentence joins the answer when it scores within this of the first
+    second_margin: float = 0.0  # a second sentence of the same passage joins when it scores within this of the first
     # "No answer" model: logistic weights over Evidence fields (bias first), and the threshold on
     # the probability that the report answers, below which it is taken not to.
     no_answer_weights: tuple[float, ...] = (0.0,) * 7
@@ -148,9 +149,9 @@ def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None) ->
     if confidence < params.min_confidence:
         return None
     picked = _with_neighbours(best)
-    second = next((c for c in ranked[1:] if c.score >= best.score - params.second_margin), None)
+    second = next((c for c in ranked[1:] if c.hit is best.hit and c.score >= best.score - params.second_margin), None)
     if second is not None and second.sentence not in picked and len(picked) < MAX_SENTENCES:
-        picked = _in_reading_order(picked + [second.sentence], best.hit)
+        picked = [s for s in best.hit.chunk.sentences if s in picked or s == second.sentence]  # in reading order
     return AnswerChoice(tuple(picked), best.hit, round(confidence, 4))
 
 
@@ -163,9 +164,3 @@ def _with_neighbours(c: Candidate) -> list[Sentence]:
     if end < len(sentences) and _LEANS_ON_NEXT.search(sentences[c.index].clean.rstrip()):
         end += 1
     return list(sentences[start:end])
-
-
-def _in_reading_order(picked: list[Sentence], hit: Hit) -> list[Sentence]:
-    """Sentences of the answer's own passage in the order they are printed; others after them."""
-    own = [s for s in hit.chunk.sentences if s in picked]
-    return own + [s for s in picked if s not in own]

@@ -50,12 +50,12 @@ class Settings:
 
     # Answer sentence (see answer.py); chosen on the gold dev split by eval/tune_answer.py.
     answer_passages: int = 4
-    answer_keyword_weight: float = 0.5
+    answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
     answer_second_margin: float = 0.15
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (0.9159, 0.9228, 0.4301, -0.8993, -2.3151, -1.6187, -1.5447)
-    answer_min_confidence: float = 0.36
+    answer_no_answer_weights: tuple[float, ...] = (1.0798, 1.1074, 0.1298, -0.9419, -2.317, -1.6106, -1.5137)
+    answer_min_confidence: float = 0.37
 
     max_context_tokens: int = 8192
 
