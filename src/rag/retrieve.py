@@ -3,6 +3,7 @@
 The three modes share the same chunks, so `rag eval` compares them on equal terms. Hybrid sums
 min-max normalised dense and BM25 scores (dense weighted 0.65), which kept more of how far ahead the
 best match is than reciprocal rank fusion did on the dev questions; RRF stays selectable (`fusion`).
+A question that coordinates two names is also asked once per name, so each part can find its passage.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from rag.models import Chunk, Hit
 MODES = ("hybrid", "dense", "keyword")
 
 
-# Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
+# Names coordinated in a question: "Tajikistan and Kyrgyzstan", "Kazakhstan's, Uzbekistan's and Tajikistan's".
 _COORDINATED = re.compile(r"\b[A-Z][\w-]*(?:'s)?(?:,\s*[A-Z][\w-]*(?:'s)?)*,?\s+(?:and|or)\s+(?:in\s+|the\s+)?[A-Z][\w-]*")
+# Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
 _QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "does", "do",
                    "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described",
                    "cite", "cited", "cites", "source", "sources", "footnote", "footnotes", "author", "authors"}

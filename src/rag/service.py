@@ -189,7 +189,9 @@ class QAService:
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def choose_answer(self, question: str, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams | None = None):
+    def choose_answer(
+        self, question: str, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams | None = None
+    ) -> answering.AnswerChoice | None:
         """The answer sentence(s), or None; `params` overrides the configured ones (for tuning)."""
         params = params or self.answer_params
         if not ranked:
