@@ -197,13 +197,18 @@ class Retriever:
 
     # -- unit scores
     def unit_scores(self, question: str, dense: bool = True, keyword: bool = True) -> UnitScores:
-        return UnitScores(self._dense_units(question) if dense else None, self.keyword_index.scores(question) if keyword else None)
+        return self.many_unit_scores([question], dense, keyword)[0]
 
-    def _dense_units(self, question: str) -> np.ndarray:
-        """Inner product with every unit, in unit order: what an exhaustive IndexFlatIP search computes,
-        without sorting all of them (every unit's score is needed, for chunk maxima and answer sentences)."""
-        query = self.embedder.encode([question])[0]
-        return self._unit_matrix @ query
+    def many_unit_scores(self, questions: list[str], dense: bool = True, keyword: bool = True) -> list[UnitScores]:
+        """Unit scores of several questions, encoded in one batch (cheaper than one call each). Dense
+        scores are the inner product with every unit, in unit order: what an exhaustive IndexFlatIP
+        search computes, without sorting them all (every unit's score is needed, for chunk maxima and
+        answer sentences)."""
+        vectors = self.embedder.encode(questions) if dense else [None] * len(questions)
+        return [
+            UnitScores(self._unit_matrix @ v if dense else None, self.keyword_index.scores(q) if keyword else None)
+            for q, v in zip(questions, vectors)
+        ]
 
     def per_chunk(self, unit_values: np.ndarray) -> np.ndarray:
         """Each chunk's best unit (units are stored chunk by chunk, so a segmented maximum)."""
@@ -239,8 +244,8 @@ class Retriever:
         if not parts:
             return self.rank_scores(scores, k, mode)
         combined = self.chunk_scores(scores, mode)
-        for part in parts:
-            combined = np.maximum(combined, self.chunk_scores(self.unit_scores(part, mode != "keyword", mode != "dense"), mode))
+        for part_scores in self.many_unit_scores(parts, mode != "keyword", mode != "dense"):
+            combined = np.maximum(combined, self.chunk_scores(part_scores, mode))
         return self._listed(top(combined, k), mode)
 
     def _listed(self, ranked: Ranked, mode: str) -> Ranked:
@@ -264,7 +269,7 @@ class Retriever:
         return [self.chunk_rows[self.chunk_position[h.chunk.chunk_id]] for h in hits]
 
     def dense_scores(self, question: str) -> np.ndarray:
-        return self.per_chunk(self._dense_units(question))
+        return self.per_chunk(self.unit_scores(question, keyword=False).dense)
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
