@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, expected_type, matches_type
 from rag.chunk import tiktoken_counter
 from rag.context import pack, passage_block
@@ -29,6 +31,8 @@ def test_no_answer_model_is_a_probability_that_falls_with_missing_words(service)
     unseen = Evidence(dense=0.7, keyword=1.0, missing_top=0.6, missing_sentence=0.8, missing_name=0.8, mismatch=1.0)
     assert 0.0 < answer_probability(unseen, params) < answer_probability(seen, params) < 1.0
     assert answer_probability(seen, AnswerParams()) == 0.5  # an unfitted model has no opinion
+    with pytest.raises(ValueError, match="7 numbers"):
+        AnswerParams(no_answer_weights=(1.0, 2.0))
 
 
 def test_answer_sentence_holds_the_number(service):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -49,6 +49,11 @@ class AnswerParams:
     # the probability that the report answers, below which it is taken not to.
     no_answer_weights: tuple[float, ...] = (0.0,) * 7
     min_confidence: float = 0.5
+
+    def __post_init__(self) -> None:
+        expected = 1 + len(fields(Evidence))
+        if len(self.no_answer_weights) != expected:
+            raise ValueError(f"no_answer_weights needs {expected} numbers (a bias, then one per Evidence field), not {len(self.no_answer_weights)}")
 
 
 @dataclass(frozen=True)

@@ -229,5 +229,16 @@ def _open():
         raise typer.Exit(2)
 
 
+def main() -> None:
+    """The `rag` command: a setting that cannot be used is a one-line error, not a traceback."""
+    from rag.config import ConfigError
+
+    try:
+        app()
+    except ConfigError as err:
+        typer.secho(f"error: {err}", fg="red", err=True)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    app()
+    main()

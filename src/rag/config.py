@@ -76,7 +76,10 @@ class Settings:
             raw = os.environ.get(f"RAG_{f.name.upper()}")
             if raw is None:
                 continue
-            values[f.name] = _coerce(raw, f.default if f.default is not MISSING else "")
+            try:
+                values[f.name] = _coerce(raw, f.default if f.default is not MISSING else "")
+            except ValueError:
+                raise ConfigError(f"RAG_{f.name.upper()}={raw!r} is not a valid {type(f.default).__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -86,6 +89,10 @@ class Settings:
             "chunk_min_tokens": self.chunk_min_tokens,
             "chunk_overlap_sentences": self.chunk_overlap_sentences,
         }
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the environment variable."""
 
 
 def _coerce(raw: str, default: object) -> object:

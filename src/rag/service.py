@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from rag import answer as answering
 from rag.chunk import tiktoken_counter
 from rag.citations import Citations, Source, resolve_citations
-from rag.config import Settings
+from rag.config import ConfigError, Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
 from rag.models import Chunk, Hit
@@ -122,14 +122,17 @@ def check_question(question: str, settings: Settings) -> str:
 
 
 def answer_params(settings: Settings) -> answering.AnswerParams:
-    return answering.AnswerParams(
-        passages=settings.answer_passages,
-        keyword_weight=settings.answer_keyword_weight,
-        type_bonus=settings.answer_type_bonus,
-        second_margin=settings.answer_second_margin,
-        no_answer_weights=settings.answer_no_answer_weights,
-        min_confidence=settings.answer_min_confidence,
-    )
+    try:
+        return answering.AnswerParams(
+            passages=settings.answer_passages,
+            keyword_weight=settings.answer_keyword_weight,
+            type_bonus=settings.answer_type_bonus,
+            second_margin=settings.answer_second_margin,
+            no_answer_weights=settings.answer_no_answer_weights,
+            min_confidence=settings.answer_min_confidence,
+        )
+    except ValueError as err:
+        raise ConfigError(f"RAG_ANSWER_NO_ANSWER_WEIGHTS: {err}") from None
 
 
 class QAService:
