@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.retrieve import Ranked, reciprocal_rank_fusion, top
+from rag.retrieve import Ranked, _take_turns, reciprocal_rank_fusion, top
 
 
 def test_reciprocal_rank_fusion_rewards_agreement():
@@ -55,3 +55,22 @@ def test_a_question_in_parts_retrieves_a_passage_for_each_part(service):
     assert any("84 children" in t for t in texts) and any("79 children" in t for t in texts)
     plain = [h.chunk.clean for h in r.hits(r.rank_scores(r.unit_scores(question), 5, "hybrid"))]
     assert not all(any(n in t for t in plain) for n in ("84 children", "79 children"))  # what the parts add
+
+
+def test_a_question_joined_to_another_is_asked_in_two_parts(service):
+    parts = service.retriever.keyword_index.part_questions
+    assert parts("How many did Uzbekistan bring back in the third phase, and how many in the fourth?") == [
+        "How many did Uzbekistan bring back in the third phase",
+        "how many in the fourth?",
+    ]
+    assert parts("How long was the quarantine in Kazakhstan, compared with the stay at the Uzbek health resort?") == [
+        "How long was the quarantine in Kazakhstan",
+        "How long the stay at the Uzbek health resort?",
+    ]
+    assert parts("How many women and children did Uzbekistan repatriate?") == []  # "and" inside a phrase
+
+
+def test_parts_take_turns_at_the_top_of_the_ranking():
+    whole, first, second = Ranked([1, 2, 3], [0.9, 0.8, 0.7]), Ranked([4, 1], [0.6, 0.5]), Ranked([2, 5], [0.4, 0.3])
+    merged = _take_turns([whole, first, second], 4)
+    assert merged.ids == [1, 4, 2, 5] and merged.scores == [0.9, 0.6, 0.4, 0.3]

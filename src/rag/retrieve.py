@@ -3,7 +3,9 @@
 The three modes share the same chunks, so `rag eval` compares them on equal terms. Hybrid sums
 min-max normalised dense and BM25 scores (dense weighted 0.65), which kept more of how far ahead the
 best match is than reciprocal rank fusion did on the dev questions; RRF stays selectable (`fusion`).
-A question that coordinates two names is also asked once per name, so each part can find its passage.
+A question in parts (two names coordinated, or two questions joined: "..., and how ...") is also
+asked once per part, and the top of the ranking takes each part's best passages in turn, so that
+each part finds its passage and its footnotes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ MODES = ("hybrid", "dense", "keyword")
 
 # Names coordinated in a question: "Tajikistan and Kyrgyzstan", "Kazakhstan's, Uzbekistan's and Tajikistan's".
 _COORDINATED = re.compile(r"\b[A-Z][\w-]*(?:'s)?(?:,\s*[A-Z][\w-]*(?:'s)?)*,?\s+(?:and|or)\s+(?:in\s+|the\s+)?[A-Z][\w-]*")
+# Where a question joins a second question to the first: ", and how many ...", "... while ...".
+_CLAUSES = re.compile(
+    r",? (?:and|but) (?=(?:how|what|which|who|whom|whose|when|where|why|did|does|do|is|are|was|were|has|have)\b)"
+    r"|,? (?:compared (?:with|to)|while|whereas|as well as) ",
+    re.I,
+)
+_WH = re.compile(r"(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
 # Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
 _QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "does", "do",
                    "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described",
@@ -81,7 +90,11 @@ class KeywordIndex:
         return parts if len(parts) >= 2 else frozenset()
 
     def part_questions(self, question: str) -> list[str]:
-        """One question per part, the other parts' names taken out: "How many children did Tajikistan
+        """One question per part: per coordinated name, else per joined question, else none."""
+        return self._name_questions(question) or _clause_questions(question)
+
+    def _name_questions(self, question: str) -> list[str]:
+        """The question once per name, the other names taken out: "How many children did Tajikistan
         and Kyrgyzstan each repatriate?" asks, in effect, once about each country."""
         parts = self._parts(question)
         if not parts:
@@ -117,6 +130,20 @@ class KeywordIndex:
         if not ids or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
         return self._by_token[ids].sum(axis=0)
+
+
+def _clause_questions(question: str) -> list[str]:
+    """ "How many did A bring back, and how many did B?" → the two questions. A second part that is not
+    a question of its own ("..., compared with the time B spent ...") borrows the first's opening words."""
+    match = _CLAUSES.search(question)
+    if match is None:
+        return []
+    first, second = question[: match.start()].strip(), question[match.end() :].strip()
+    if not first or not second:
+        return []
+    if not _WH.match(second):
+        second = " ".join(first.split()[:2] + [second])
+    return [first, second]
 
 
 def _token_rows(scores: dict) -> np.ndarray:
@@ -238,15 +265,15 @@ class Retriever:
 
     def ranking(self, question: str, scores: UnitScores, k: int, mode: str) -> Ranked:
         """The ranking for a question whose unit scores are known. A question in parts ("... Tajikistan
-        and Kyrgyzstan each ...") is also asked once per part, and each chunk keeps its best score over
-        the whole question and the parts, so that each part's passage can reach the top."""
+        and Kyrgyzstan each ...") is also asked once per part, and the rankings of the whole and of
+        each part take turns, so that every part's best passages are near the top (with a chunk's
+        score from the ranking that placed it)."""
+        whole = self.rank_scores(scores, k, mode)
         parts = self.keyword_index.part_questions(question)
         if not parts:
-            return self.rank_scores(scores, k, mode)
-        combined = self.chunk_scores(scores, mode)
-        for part_scores in self.many_unit_scores(parts, mode != "keyword", mode != "dense"):
-            combined = np.maximum(combined, self.chunk_scores(part_scores, mode))
-        return self._listed(top(combined, k), mode)
+            return whole
+        part_scores = self.many_unit_scores(parts, mode != "keyword", mode != "dense")
+        return _take_turns([whole, *(self.rank_scores(s, k, mode) for s in part_scores)], k)
 
     def _listed(self, ranked: Ranked, mode: str) -> Ranked:
         """Keyword and RRF rankings list only chunks with something in common with the question."""
@@ -270,6 +297,18 @@ class Retriever:
 
     def dense_scores(self, question: str) -> np.ndarray:
         return self.per_chunk(self.unit_scores(question, keyword=False).dense)
+
+
+def _take_turns(rankings: Sequence[Ranked], k: int) -> Ranked:
+    """Round robin over rankings, each chunk once: the first of each, then the second of each, ..."""
+    ids: list[int] = []
+    scores: list[float] = []
+    for depth in range(max(len(r.ids) for r in rankings)):
+        for r in rankings:
+            if depth < len(r.ids) and r.ids[depth] not in ids:
+                ids.append(r.ids[depth])
+                scores.append(r.scores[depth])
+    return Ranked(ids[:k], scores[:k])
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
