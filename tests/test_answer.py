@@ -11,7 +11,13 @@ from rag.context import pack, passage_block
 
 def test_expected_answer_types():
     assert expected_type("How many children did Tajikistan repatriate?") == "number"
-    assert expected_type("What percentage of GDP came from remittances?") == "number"
+    assert expected_type("What percentage of GDP came from remittances?") == "share"
+    assert expected_type("How long were returnees kept in quarantine?") == "duration"
+    assert expected_type("How much did the fine for each child cost?") == "money"
+    assert expected_type("What was the average age of the women?") == "age"
+    assert matches_type("kept in quarantine for two to three weeks", "duration") and not matches_type("twenty children", "duration")
+    assert matches_type("a fine of $500", "money") and not matches_type("spent twenty days in Iraq", "money")
+    assert matches_type("23% of the population", "share") and matches_type("aged between 2 and 18", "age")
     assert expected_type("When did Operation Meerim take place?") == "date"
     assert expected_type("Who directs Barqaror Hayot?") is None
     assert matches_type("On April 30th, 2019, 84 children were repatriated", "number")

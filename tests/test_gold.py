@@ -40,6 +40,15 @@ def test_gold_set_agrees_with_the_report(gold, report, source_names):
     assert problems == []
 
 
+@pytest.mark.parametrize(
+    "name", ["dev_extra.jsonl", "calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "heldout_unanswerable.jsonl"]
+)
+def test_tuning_and_heldout_sets_agree_with_the_report(name, gold, report, source_names):
+    questions = load_gold(GOLD.with_name(name))
+    assert validate_gold(questions, {report.doc_id: report}, source_names) == []
+    assert not {q.question for q in questions} & {q.question for q in gold}  # none repeats a gold question
+
+
 def test_split_is_recorded_and_disjoint(gold):
     split = json.loads(split_file(GOLD).read_text())
     dev, test = set(split["dev"]), set(split["test"])

@@ -25,10 +25,31 @@ import numpy as np
 
 from rag.models import Hit, Sentence
 
-_NUMBER_QUESTION = re.compile(r"\b(how (many|much|long|old)|what (number|percentage|share|proportion)|number of|percent)", re.I)
-_DATE_QUESTION = re.compile(r"^(when|since when)\b|\b(what|which|in which) (year|date|month|day)\b|\bon (what|which) dates?\b", re.I)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?)\b", re.I)
-_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_WORD_NUMBER = r"(\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many)"
+# What a question asks for, most specific first: each kind with the pattern of a question asking
+# for it and of a sentence that holds one. A sentence without the kind asked for is a near miss.
+_KINDS: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
+    ("money",
+     re.compile(r"\bhow much\b.*\b(cost|costs|spend|spent|pay|paid|fund|funds|funding|budget|money|fine|worth|allowance|salary|salaries|earn|price)\b"
+                r"|\bwhat (amount|budget|sum|salary|allowance|price|fine)\b", re.I),
+     re.compile(r"[$€£]|\b(USD|dollars?|euros?|tenge|soms?|somoni|rubles?|roubles?|million|billion)\b", re.I)),
+    ("share",
+     re.compile(r"\bwhat (percentage|share|proportion|fraction)\b|\bhow many per ?cent\b|\bwhat per ?cent\b", re.I),
+     re.compile(r"%|\bper ?cent\b|\b(half|third|quarter|majority|minority|most|all)\b", re.I)),
+    ("age",
+     re.compile(r"\bhow old\b|\b(what|which|average|mean) ages?\b|\bage (range|group)\b", re.I),
+     re.compile(r"\b(years? old|aged?|ages|under " + _WORD_NUMBER + r"|" + _WORD_NUMBER + r" (and|to) " + _WORD_NUMBER + r"|infants?|babies|toddlers)\b", re.I)),
+    ("duration",
+     re.compile(r"\bhow long\b|\bhow many (hours|days|weeks|months|years)\b", re.I),
+     re.compile(r"\b" + _WORD_NUMBER + r"(\s+\w+)?\s+(hours?|days?|weeks?|months?|years?|decades?)\b", re.I)),
+    ("date",
+     re.compile(r"^(when|since when)\b|\b(what|which|in which) (year|date|month|day)\b|\bon (what|which) dates?\b", re.I),
+     re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")),
+    ("number",
+     re.compile(r"\b(how (many|much)|what number|number of|percent)", re.I),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?)\b", re.I)),
+)
+_HOLDS = {kind: holds for kind, _, holds in _KINDS}
 _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
 _LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next sentence lists
     r"(:|\b(two|three|four|five|several|following) (conditions|reasons|factors|stages|phases|steps|ways|measures|goals|aims|"
@@ -94,20 +115,13 @@ class AnswerChoice:
 
 
 def expected_type(question: str) -> str | None:
-    if _NUMBER_QUESTION.search(question):
-        return "number"
-    if _DATE_QUESTION.search(question):
-        return "date"
-    return None
+    """The kind of thing asked for ("money" for "how much did it cost"), or None."""
+    return next((kind for kind, asks, _ in _KINDS if asks.search(question)), None)
 
 
 @lru_cache(maxsize=8192)  # keyed by the report's own sentences, so bounded by them; saves a regex per sentence per query
 def matches_type(text: str, kind: str | None) -> bool:
-    if kind == "number":
-        return bool(_NUMBER.search(text))
-    if kind == "date":
-        return bool(_DATE.search(text))
-    return False
+    return kind in _HOLDS and bool(_HOLDS[kind].search(text))
 
 
 def candidates(
