@@ -67,14 +67,10 @@ def reweight(answerable: np.ndarray, share: float) -> float:
 
 
 def retrieve(service: QAService, question: str):
-    r = service.retriever
-    scores = r.unit_scores(question)
-    return r.hits(r.ranking(question, scores, 5, service.settings.default_mode)), scores
-
-
-def ranked_for(service, question, hits, scores, params):
-    r = service.retriever
-    return answering.candidates(question, hits, r.sentence_rows, r.chunk_position, scores.dense, scores.keyword, params)
+    """What `ask` computes before choosing an answer: the hits, the unit scores and the parts."""
+    r, mode = service.retriever, service.settings.default_mode
+    scores, parts = r.unit_scores(question), r.parts(question)
+    return r.hits(r.ranking(scores, 5, mode, parts)), scores, parts
 
 
 def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
@@ -82,17 +78,17 @@ def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
     best = None
     for n, kw, tb in itertools.product(GRID["passages"], GRID["keyword_weight"], GRID["type_bonus"]):
         base = replace(always, passages=n, keyword_weight=kw, type_bonus=tb)
-        ranked = [ranked_for(service, q.question, h, s, base) for q, (h, s) in zip(questions, retrieved)]
+        ranked = [service.candidates(q.question, h, s, base) for q, (h, s, _) in zip(questions, retrieved)]
         for margin in GRID["second_margin"]:
             params = replace(base, second_margin=margin)
             hit = two = n = 0
-            for q, rk, (hits, _) in zip(questions, ranked, retrieved):
+            for q, rk, (hits, _, parts) in zip(questions, ranked, retrieved):
                 if not q.answerable:
                     continue
-                choice = service.choose_answer(q.question, hits, rk, params)
+                choice = service.choose_answer(q.question, hits, rk, params, parts)
                 n += 1
                 hit += given(service, choice).holds(q)
-                two += len(choice.sentences) > 1
+                two += len(choice.excerpts[0].sentences) > 1
             objective = hit / n - TWO_SENTENCE_COST * two / n
             if best is None or objective > best[0] + 1e-9:
                 best = (objective, params, hit / n, two / n)
@@ -101,14 +97,14 @@ def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
 
 
 def given(service, choice) -> GivenAnswer:
-    cited = " ".join(service.source_names(choice.hit.chunk.doc, n) for s in choice.sentences for n in s.footnotes)
+    cited = " ".join(service.source_names(e.hit.chunk.doc, n) for e in choice.excerpts for s in e.sentences for n in s.footnotes)
     return GivenAnswer(" ".join(s.clean for s in choice.sentences), cited)
 
 
 def features(service, questions, retrieved, params):
     rows = []
-    for q, (hits, scores) in zip(questions, retrieved):
-        rk = ranked_for(service, q.question, hits, scores, params)
+    for q, (hits, scores, _) in zip(questions, retrieved):
+        rk = service.candidates(q.question, hits, scores, params)
         rows.append(service.evidence(service.retriever.keyword_index.analyse(q.question), hits, rk, params).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 

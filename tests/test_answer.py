@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, expected_type, matches_type
@@ -46,6 +48,17 @@ def test_answer_sentence_holds_the_number(service):
     assert result.answer is not None and "84 children" in result.answer.text
     assert 70 in [c.number for c in result.answer.citations]
     assert result.passages[result.answer.rank - 1].chunk_id == result.answer.chunk_id
+
+
+def test_a_question_in_parts_gets_a_sentence_for_each_part(service):
+    result = service.ask("How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?")
+    answer = result.answer
+    assert answer is not None and "84 children" in answer.text and "79 children" in answer.text
+    assert len(answer.excerpts) == 2 and answer.text == " … ".join(e.text for e in answer.excerpts)
+    assert {70, 80} <= {c.number for c in answer.citations}
+    for e in answer.excerpts:  # each excerpt names its own passage and footnotes
+        assert result.passages[e.rank - 1].chunk_id == e.chunk_id
+        assert [c.number for c in e.citations] == [int(n) for n in re.findall(r"\[(\d+)\]", e.text)]
 
 
 def test_off_topic_question_gets_no_answer(service):

@@ -2,22 +2,25 @@
 
 Each sentence of the top passages is scored by how close its embedding is to the question, how
 much of the question's keyword weight it carries (BM25, relative to the best unit), and whether it
-holds the kind of thing asked for (a number for "how many", a date for "when"). The same sentence
-embeddings and BM25 units serve retrieval, so answering costs no extra model call. A second
-sentence of the same passage joins the answer when it scores nearly as well, so an answer reads
-as one excerpt with its own footnotes.
+holds the kind of thing asked for (a sum for "how much did it cost", a duration for "how long", a
+share, an age, a date, a number). The same sentence embeddings and BM25 units serve retrieval, so
+answering costs no extra model call. A second sentence of the same passage joins the answer when
+it scores nearly as well, so an answer reads as one excerpt with its own footnotes; a question in
+parts ("..., and how many did Kyrgyzstan?") also gets each part's best sentence, as an excerpt of
+its own passage.
 
 "No answer" comes from a small logistic model over what the chosen sentence has going for it
 (similarity, keyword share) and what a near miss looks like: the question's rarer words are absent
-from the top passages or the sentence ("Turkmenistan", "budget"), or it asks for a number or date
-and the sentence holds none. Its weights and threshold are fitted on the dev split
-(eval/tune_answer.py); its probability is the answer's `confidence`.
+from the top passages or the sentence ("Turkmenistan", "budget"), or it asks for a kind of thing
+the sentence does not hold. Its weights and threshold are fitted on the dev split and the tuning
+sets (eval/tune_answer.py); its probability is the answer's `confidence`.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -108,10 +111,21 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class AnswerChoice:
-    sentences: tuple[Sentence, ...]
+class Excerpt:
+    """Sentences of one passage, in reading order."""
+
     hit: Hit
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class AnswerChoice:
+    excerpts: tuple[Excerpt, ...]  # the best sentence's first; then, for a question in parts, other parts' sentences
     confidence: float
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return tuple(s for e in self.excerpts for s in e.sentences)
 
 
 def expected_type(question: str) -> str | None:
@@ -159,8 +173,10 @@ def answer_probability(e: Evidence, params: AnswerParams) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None) -> AnswerChoice | None:
-    """The best sentence (with a close second), unless the model says the report likely does not answer."""
+def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None, part_bests: Sequence[Candidate] = ()) -> AnswerChoice | None:
+    """The best sentence (with a close second), unless the model says the report likely does not answer.
+    `part_bests` (the best sentence for each part of a question in parts) join it, so that a
+    question asking about two things gets both."""
     if not ranked or e is None:
         return None
     best = ranked[0]
@@ -170,8 +186,17 @@ def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None) ->
     picked = _with_neighbours(best)
     second = next((c for c in ranked[1:] if c.hit is best.hit and c.score >= best.score - params.second_margin), None)
     if second is not None and second.sentence not in picked and len(picked) < MAX_SENTENCES:
-        picked = [s for s in best.hit.chunk.sentences if s in picked or s == second.sentence]  # in reading order
-    return AnswerChoice(tuple(picked), best.hit, round(confidence, 4))
+        picked.append(second.sentence)
+    picks = [(best.hit, s) for s in picked] + [(c.hit, c.sentence) for c in part_bests]
+    return AnswerChoice(_excerpts(picks), round(confidence, 4))
+
+
+def _excerpts(picks: list[tuple[Hit, Sentence]]) -> tuple[Excerpt, ...]:
+    """One excerpt per passage, in the order passages were first picked, each in reading order."""
+    by_hit: dict[int, tuple[Hit, set[Sentence]]] = {}
+    for hit, sentence in picks:
+        by_hit.setdefault(id(hit), (hit, set()))[1].add(sentence)
+    return tuple(Excerpt(hit, tuple(s for s in hit.chunk.sentences if s in chosen)) for hit, chosen in by_hit.values())
 
 
 def _with_neighbours(c: Candidate) -> list[Sentence]:

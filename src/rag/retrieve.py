@@ -189,6 +189,14 @@ class UnitScores:
     keyword: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class Part:
+    """One part of a question in parts, with its own unit scores."""
+
+    question: str
+    scores: UnitScores
+
+
 class Retriever:
     """Ranks chunks; a chunk scores as the best of itself and its sentences, in each mode."""
 
@@ -263,17 +271,22 @@ class Retriever:
     def rank_scores(self, scores: UnitScores, k: int, mode: str) -> Ranked:
         return self._listed(top(self.chunk_scores(scores, mode), k), mode)
 
-    def ranking(self, question: str, scores: UnitScores, k: int, mode: str) -> Ranked:
-        """The ranking for a question whose unit scores are known. A question in parts ("... Tajikistan
-        and Kyrgyzstan each ...") is also asked once per part, and the rankings of the whole and of
-        each part take turns, so that every part's best passages are near the top (with a chunk's
-        score from the ranking that placed it)."""
+    def parts(self, question: str, dense: bool = True, keyword: bool = True) -> list[Part]:
+        """A question in parts ("... Tajikistan and Kyrgyzstan each ...", "..., and how many ...") is
+        also asked once per part, the parts encoded in one batch; other questions have none."""
+        texts = self.keyword_index.part_questions(question)
+        if not texts:
+            return []
+        return [Part(t, s) for t, s in zip(texts, self.many_unit_scores(texts, dense, keyword))]
+
+    def ranking(self, scores: UnitScores, k: int, mode: str, parts: Sequence[Part] = ()) -> Ranked:
+        """The ranking for a question whose unit scores (and parts) are known. The rankings of the
+        whole and of each part take turns, so that every part's best passages are near the top (a
+        chunk keeps the score of the ranking that placed it)."""
         whole = self.rank_scores(scores, k, mode)
-        parts = self.keyword_index.part_questions(question)
         if not parts:
             return whole
-        part_scores = self.many_unit_scores(parts, mode != "keyword", mode != "dense")
-        return _take_turns([whole, *(self.rank_scores(s, k, mode) for s in part_scores)], k)
+        return _take_turns([whole, *(self.rank_scores(p.scores, k, mode) for p in parts)], k)
 
     def _listed(self, ranked: Ranked, mode: str) -> Ranked:
         """Keyword and RRF rankings list only chunks with something in common with the question."""
@@ -283,7 +296,8 @@ class Retriever:
         return ranked
 
     def rank(self, question: str, k: int, mode: str = "hybrid") -> Ranked:
-        return self.ranking(question, self.unit_scores(question, mode != "keyword", mode != "dense"), k, mode)
+        dense, keyword = mode != "keyword", mode != "dense"
+        return self.ranking(self.unit_scores(question, dense, keyword), k, mode, self.parts(question, dense, keyword))
 
     def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         return self.hits(self.rank(question, k, mode))

@@ -21,7 +21,7 @@ from rag.config import ConfigError, Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
 from rag.models import Chunk, Hit
-from rag.retrieve import MODES, QuestionTerms, Retriever
+from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
 
 NO_ANSWER = "no sentence in the top passages is likely enough to answer it (the no-answer model put the chance below its threshold); the passages are the closest the report comes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -73,13 +73,22 @@ class SourceDetail(SourceSummary):
     passages: list[PassageRef] = Field(description="The passages that rest on this source")
 
 
-class Answer(BaseModel):
-    text: str = Field(description="The answering sentence(s), footnote markers as [n]")
+class Excerpt(BaseModel):
+    text: str = Field(description="Sentence(s) of one passage, in reading order, footnote markers as [n]")
     doc: str
-    chunk_id: str = Field(description="The passage it was taken from")
+    chunk_id: str = Field(description="The passage they were taken from")
+    rank: int = Field(description="That passage's rank in `passages`")
+    citations: list[Citation]
+
+
+class Answer(BaseModel):
+    text: str = Field(description="The answering sentence(s), footnote markers as [n]; excerpts of different passages joined by ' … '")
+    doc: str
+    chunk_id: str = Field(description="The passage of the best sentence")
     rank: int = Field(description="That passage's rank in `passages`")
     confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold")
-    citations: list[Citation]
+    citations: list[Citation] = Field(description="The footnotes of every excerpt, in order")
+    excerpts: list[Excerpt] = Field(description="One per passage drawn on: the best sentence's first, then (for a question in parts, such as 'A and B') other parts' sentences")
 
 
 class Passage(BaseModel):
@@ -173,10 +182,9 @@ class QAService:
             raise QuestionError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
-        scores = self.retriever.unit_scores(text)
-        hits = self.retriever.hits(self.retriever.ranking(text, scores, k, mode))
-        ranked = answering.candidates(text, hits, self.retriever.sentence_rows, self.retriever.chunk_position, scores.dense, scores.keyword, self.answer_params)
-        choice = self.choose_answer(text, hits, ranked)
+        scores, parts = self.retriever.unit_scores(text), self.retriever.parts(text)
+        hits = self.retriever.hits(self.retriever.ranking(scores, k, mode, parts))
+        choice = self.choose_answer(text, hits, self.candidates(text, hits, scores), parts=parts)
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -192,15 +200,27 @@ class QAService:
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def candidates(self, question: str, hits: list[Hit], scores: UnitScores, params: answering.AnswerParams | None = None) -> list[answering.Candidate]:
+        """The top passages' sentences as answers to `question`, best first."""
+        r = self.retriever
+        return answering.candidates(question, hits, r.sentence_rows, r.chunk_position, scores.dense, scores.keyword, params or self.answer_params)
+
     def choose_answer(
-        self, question: str, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams | None = None
+        self,
+        question: str,
+        hits: list[Hit],
+        ranked: list[answering.Candidate],
+        params: answering.AnswerParams | None = None,
+        parts: Sequence[Part] = (),
     ) -> answering.AnswerChoice | None:
-        """The answer sentence(s), or None; `params` overrides the configured ones (for tuning)."""
+        """The answer sentence(s), or None; `params` overrides the configured ones (for tuning).
+        Whether the report answers is judged on the whole question; each part then adds its best sentence."""
         params = params or self.answer_params
         if not ranked:
             return None
         terms = self.retriever.keyword_index.analyse(question)
-        return answering.choose(ranked, params, self.evidence(terms, hits, ranked, params))
+        part_bests = [c[0] for c in (self.candidates(p.question, hits, p.scores, params) for p in parts) if c]
+        return answering.choose(ranked, params, self.evidence(terms, hits, ranked, params), part_bests)
 
     def evidence(self, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams) -> answering.Evidence:
         """What the no-answer model reads about the best sentence."""
@@ -215,15 +235,26 @@ class QAService:
         return pack(passages, max_tokens, tiktoken_counter(self.settings.tokenizer_encoding))[1]
 
     def _answer(self, choice: answering.AnswerChoice) -> Answer:
-        c = choice.hit.chunk
-        numbers = [n for s in choice.sentences for n in s.footnotes]
+        excerpts = [self._excerpt(e) for e in choice.excerpts]
+        first = excerpts[0]
         return Answer(
-            text=" ".join(s.display for s in choice.sentences),
+            text=" … ".join(e.text for e in excerpts),
+            doc=first.doc,
+            chunk_id=first.chunk_id,
+            rank=first.rank,
+            confidence=choice.confidence,
+            citations=[c for e in excerpts for c in e.citations],
+            excerpts=excerpts,
+        )
+
+    def _excerpt(self, excerpt: answering.Excerpt) -> Excerpt:
+        c = excerpt.hit.chunk
+        return Excerpt(
+            text=" ".join(s.display for s in excerpt.sentences),
             doc=c.doc,
             chunk_id=c.chunk_id,
-            rank=choice.hit.rank,
-            confidence=choice.confidence,
-            citations=self._citations(c.doc, numbers),
+            rank=excerpt.hit.rank,
+            citations=self._citations(c.doc, [n for s in excerpt.sentences for n in s.footnotes]),
         )
 
     def _citations(self, doc: str, numbers: list[int]) -> list[Citation]:
