@@ -21,6 +21,13 @@ def test_ask_prints_answer_passages_and_footnotes(settings):
     assert "Answer" in out.output and "84 children" in out.output and "[70] Raychev." in out.output
 
 
+def test_ask_prints_each_part_of_an_answer_with_its_footnotes(settings):
+    out = run("ask", "How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?")
+    assert out.exit_code == 0 and "from passages " in out.output
+    answer = out.output.split("#1 ")[0]
+    assert answer.index("84 children") < answer.index("[70] Raychev.") < answer.index("79 children") < answer.index("[80] ")
+
+
 def test_ask_json_is_the_api_shape(settings):
     body = json.loads(run("ask", "What was Operation Mehr?", "--json", "-k", "2").output)
     assert set(body) >= {"question", "passages", "answer", "timing_ms"} and len(body["passages"]) == 2

@@ -54,8 +54,11 @@ def ask(
         typer.echo(result.model_dump_json(indent=2))
         return
     if result.answer:
-        typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from passage {result.answer.rank}):", bold=True)
-        _print_cited(result.answer.text, result.answer.citations)
+        excerpts = result.answer.excerpts
+        where = f"passage {excerpts[0].rank}" if len(excerpts) == 1 else "passages " + ", ".join(str(e.rank) for e in excerpts)
+        typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from {where}):", bold=True)
+        for e in excerpts:
+            _print_cited(e.text, e.citations)
     else:
         typer.secho(f"\nNo answer: {result.no_answer_reason}", bold=True)
     for p in result.passages:
