@@ -58,7 +58,8 @@ def test_a_question_in_parts_gets_a_sentence_for_each_part(service):
     assert {70, 80} <= {c.number for c in answer.citations}
     for e in answer.excerpts:  # each excerpt names its own passage and footnotes
         assert result.passages[e.rank - 1].chunk_id == e.chunk_id
-        assert [c.number for c in e.citations] == [int(n) for n in re.findall(r"\[(\d+)\]", e.text)]
+        assert e.footnotes == [int(n) for n in re.findall(r"\[(\d+)\]", e.text)]
+    assert [c.number for c in answer.citations] == [n for e in answer.excerpts for n in e.footnotes]
 
 
 def test_off_topic_question_gets_no_answer(service):

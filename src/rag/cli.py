@@ -57,8 +57,9 @@ def ask(
         excerpts = result.answer.excerpts
         where = f"passage {excerpts[0].rank}" if len(excerpts) == 1 else "passages " + ", ".join(str(e.rank) for e in excerpts)
         typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from {where}):", bold=True)
+        cited = {c.number: c for c in result.answer.citations}
         for e in excerpts:
-            _print_cited(e.text, e.citations)
+            _print_cited(e.text, [cited[n] for n in e.footnotes])
     else:
         typer.secho(f"\nNo answer: {result.no_answer_reason}", bold=True)
     for p in result.passages:

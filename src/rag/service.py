@@ -78,7 +78,7 @@ class Excerpt(BaseModel):
     doc: str
     chunk_id: str = Field(description="The passage they were taken from")
     rank: int = Field(description="That passage's rank in `passages`")
-    citations: list[Citation]
+    footnotes: list[int] = Field(description="Its footnote numbers, in order; the answer's `citations` resolve them")
 
 
 class Answer(BaseModel):
@@ -87,7 +87,7 @@ class Answer(BaseModel):
     chunk_id: str = Field(description="The passage of the best sentence")
     rank: int = Field(description="That passage's rank in `passages`")
     confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold")
-    citations: list[Citation] = Field(description="The footnotes of every excerpt, in order")
+    citations: list[Citation] = Field(description="The footnotes of every excerpt, in order, resolved")
     excerpts: list[Excerpt] = Field(description="One per passage drawn on: the best sentence's first, then (for a question in parts, such as 'A and B') other parts' sentences")
 
 
@@ -243,18 +243,19 @@ class QAService:
             chunk_id=first.chunk_id,
             rank=first.rank,
             confidence=choice.confidence,
-            citations=[c for e in excerpts for c in e.citations],
+            citations=[self._citation(e.doc, n) for e in excerpts for n in e.footnotes],
             excerpts=excerpts,
         )
 
-    def _excerpt(self, excerpt: answering.Excerpt) -> Excerpt:
+    @staticmethod
+    def _excerpt(excerpt: answering.Excerpt) -> Excerpt:
         c = excerpt.hit.chunk
         return Excerpt(
             text=" ".join(s.display for s in excerpt.sentences),
             doc=c.doc,
             chunk_id=c.chunk_id,
             rank=excerpt.hit.rank,
-            citations=self._citations(c.doc, [n for s in excerpt.sentences for n in s.footnotes]),
+            footnotes=[n for s in excerpt.sentences for n in s.footnotes],
         )
 
     def _citations(self, doc: str, numbers: list[int]) -> list[Citation]:
