@@ -49,13 +49,13 @@ class Settings:
     candidate_pool: int = 50
 
     # Answer sentence (see answer.py); chosen on the gold dev split and the tuning sets by eval/tune_answer.py.
-    answer_passages: int = 4
+    answer_passages: int = 5
     answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
     answer_second_margin: float = 0.15
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (-0.256, 2.3816, 0.0692, -0.5344, -1.3692, -1.8307, -1.9121)
-    answer_min_confidence: float = 0.34
+    answer_no_answer_weights: tuple[float, ...] = (-0.692, 2.3056, 0.5379, -0.7372, -1.1148, -1.7665, -1.8675)
+    answer_min_confidence: float = 0.37
 
     max_context_tokens: int = 8192
 

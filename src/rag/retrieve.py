@@ -1,8 +1,9 @@
 """Rank chunks for a question: dense (MiniLM + FAISS), keyword (BM25) or both fused.
 
 The three modes share the same chunks, so `rag eval` compares them on equal terms. Hybrid sums
-min-max normalised dense and BM25 scores (dense weighted 0.65), which kept more of how far ahead the
-best match is than reciprocal rank fusion did on the dev questions; RRF stays selectable (`fusion`).
+min-max normalised dense and BM25 scores (dense weighted 0.65, BM25's weight scaled by how much of
+the question its best chunk covers), which kept more of how far ahead the best match is than
+reciprocal rank fusion did on the dev questions; RRF stays selectable (`fusion`).
 A question in parts (two names coordinated, or two questions joined: "..., and how ...") is also
 asked once per part, and the top of the ranking takes each part's best passages in turn, so that
 each part finds its passage and its footnotes.
@@ -187,6 +188,7 @@ class UnitScores:
 
     dense: np.ndarray | None
     keyword: np.ndarray | None
+    terms: QuestionTerms | None = None  # the question's, when keyword scores are computed
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,11 @@ class Retriever:
         answer sentences)."""
         vectors = self.embedder.encode(questions) if dense else [None] * len(questions)
         return [
-            UnitScores(self._unit_matrix @ v if dense else None, self.keyword_index.scores(q) if keyword else None)
+            UnitScores(
+                self._unit_matrix @ v if dense else None,
+                self.keyword_index.scores(q) if keyword else None,
+                self.keyword_index.analyse(q) if keyword else None,
+            )
             for q, v in zip(questions, vectors)
         ]
 
@@ -261,12 +267,23 @@ class Retriever:
         dense, keyword = self.per_chunk(scores.dense), self.per_chunk(scores.keyword)
         if self.fusion == "weighted":
             # min-max normalised scores, weighted: keeps how much better the best match is
-            return self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
+            keyword_weight = (1 - self.dense_weight) * self._keyword_coverage(scores.terms, keyword)
+            return self.dense_weight * _minmax(dense) + keyword_weight * _minmax(keyword)
         pool = self.candidate_pool
         fused = reciprocal_rank_fusion([top(dense, pool), top(keyword, pool)], self.rrf_k)
         out = np.zeros(len(self.chunks), dtype=np.float32)
         out[fused.ids] = fused.scores
         return out
+
+    def _keyword_coverage(self, terms: QuestionTerms | None, keyword: np.ndarray) -> float:
+        """Share of the question (IDF-weighted) that BM25's best chunk contains. Min-max gives BM25's
+        best full marks even when it matched only "Kyrgyzstan" of a paraphrased question; scaling
+        BM25's weight by this lets dense search lead then (dev MRR@10 0.881 -> 0.888, tuning set
+        0.884 -> 0.906, paraphrases there 4 -> 5 of 7)."""
+        best = int(np.argmax(keyword))
+        if terms is None or keyword[best] <= 0:
+            return 0.0
+        return 1.0 - self.keyword_index.missing_share(terms, [self.chunk_rows[best]])
 
     def rank_scores(self, scores: UnitScores, k: int, mode: str) -> Ranked:
         return self._listed(top(self.chunk_scores(scores, mode), k), mode)
