@@ -7,7 +7,7 @@ import json
 
 from rag.chunk import tiktoken_counter
 from rag.config import PROJECT_ROOT
-from rag.evaluate import GivenAnswer, Setting, contains_answer, contains_evidence, evaluate_setting, pack_context
+from rag.evaluate import GivenAnswer, Setting, contains_answer, contains_evidence, evaluate_setting, markdown_by_type, pack_context
 from rag.experiment import evaluate_with_service, run_eval, settings_to_compare
 from rag.gold import load_gold, select_split
 from rag.models import Chunk
@@ -71,6 +71,15 @@ def test_rag_eval_writes_a_report_and_a_chart(service, tmp_path):
     names = [s["name"] for s in payload["settings"]]
     assert {"keyword", "dense", "hybrid"} <= set(names)
     assert all(s["metrics"]["n"] == run.n_answerable for s in payload["settings"])
+
+
+def test_a_set_of_unanswerable_questions_reports_no_answer_figures_only(service, tmp_path):
+    gold = PROJECT_ROOT / "eval" / "heldout_unanswerable.jsonl"
+    run = run_eval(service, gold, "all", 5, tmp_path)
+    for report in run.reports:
+        assert "answer_sentence_hit" not in report.metrics and "evidence_hit@5" not in report.metrics
+        assert 0.0 <= report.metrics["no_answer_recall"] <= 1.0
+    assert markdown_by_type(run.reports) == ""
 
 
 def test_default_setting_does_not_regress_on_the_test_split(service):

@@ -195,8 +195,9 @@ def eval_(
         raise typer.Exit(2)
     typer.echo(f"\n{gold.name}, split {split}: {result.n_questions} questions ({result.n_answerable} answerable), k={k}\n")
     typer.echo(markdown_table(result.reports, k))
-    typer.echo("")
-    typer.echo(markdown_by_type(result.reports))
+    by_type = markdown_by_type(result.reports)
+    if by_type:
+        typer.echo("\n" + by_type)
     for r in result.reports:
         if r.unreachable:
             typer.echo(f"\n{r.setting.name}: no passage holds the evidence of {', '.join(r.unreachable)}")

@@ -213,7 +213,7 @@ def _no_answer_metrics(questions: Sequence[GoldQuestion], results: Sequence[Ques
     true_pos = sum(1 for truth, said in said_none if truth and said)
     predicted = sum(1 for _, said in said_none if said)
     actual = sum(1 for truth, _ in said_none if truth)
-    out = {"answer_sentence_hit": round(statistics.fmean(hits), 4) if hits else 0.0}
+    out = {"answer_sentence_hit": round(statistics.fmean(hits), 4)} if hits else {}
     if actual:
         out["no_answer_precision"] = round(true_pos / predicted, 4) if predicted else 0.0
         out["no_answer_recall"] = round(true_pos / actual, 4)
@@ -249,7 +249,10 @@ def markdown_table(reports: Sequence[SettingReport], k: int) -> str:
 
 
 def markdown_by_type(reports: Sequence[SettingReport], metric: str = "evidence_hit@5") -> str:
+    """A setting-by-type table; empty when no question has evidence (an all-unanswerable set)."""
     types = sorted({t for r in reports for t in r.by_type})
+    if not types:
+        return ""
     lines = [f"| {metric} by type | " + " | ".join(f"{t} (n={reports[0].by_type.get(t, {}).get('n', 0)})" for t in types) + " |",
              "|" + "---|" * (len(types) + 1)]
     for r in reports:
