@@ -63,6 +63,18 @@ def test_question_shows_the_expected_passage_and_its_footnote(page):
     page.screenshot(path=str(SCREENSHOT), full_page=False)
 
 
+def test_an_answer_in_parts_shows_each_excerpt_with_a_link_to_its_passage(page):
+    ask(page, "How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?")
+    excerpts = page.locator("#answer-text .excerpt")
+    assert excerpts.count() == 2
+    assert "84 children" in excerpts.nth(0).inner_text() and "79 children" in excerpts.nth(1).inner_text()
+    link = excerpts.nth(1).get_by_role("link")
+    target = page.locator(link.get_attribute("href"))
+    assert "79 children" in target.inner_text()
+    excerpts.nth(0).get_by_role("button", name="Footnote 70").click()
+    assert "Raychev" in page.locator("#popover").inner_text()
+
+
 def test_empty_question_says_what_happened(page):
     page.get_by_role("button", name="Ask").click()
     status = page.locator("#status")

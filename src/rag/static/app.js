@@ -146,7 +146,7 @@ function renderPassage(p) {
   copy.addEventListener("click", () => copyText(plainCitationText(p), copy));
   const noteList = el("ol", { class: "notes", "aria-label": "Footnotes of this passage" },
     ...p.citations.map((c) => el("li", { value: String(c.number) }, c.text.split("\n")[0])));
-  return el("li", { class: "passage", "data-chunk": p.chunk_id },
+  return el("li", { class: "passage", id: `passage-${p.rank}`, "data-chunk": p.chunk_id },
     crumbs,
     el("p", { class: "passage-text" }, withMarkers(p.text, p.doc)),
     p.citations.length ? noteList : null,
@@ -176,7 +176,11 @@ function renderAnswer(result) {
     return;
   }
   for (const c of a.citations || []) notes.set(`${a.doc}/${c.number}`, c);
-  text.replaceChildren(el("mark", {}, withMarkers(a.text, a.doc)));
+  // One excerpt per passage drawn on (a question in parts has one per part), each naming its passage.
+  const excerpts = a.excerpts && a.excerpts.length ? a.excerpts : [{ text: a.text, doc: a.doc, rank: a.rank }];
+  text.replaceChildren(...excerpts.map((e) => el("p", { class: "excerpt" },
+    el("mark", {}, withMarkers(e.text, e.doc)), " ",
+    el("a", { href: `#passage-${e.rank}`, class: "from" }, `passage ${e.rank}`))));
 }
 
 async function ask(question) {
