@@ -53,11 +53,16 @@ def main() -> None:
     retrieved = [retrieve(service, q.question) for q in questions]
     params = tune_sentence(service, questions, retrieved)
     x, y = features(service, questions, retrieved, params)
-    weights, threshold, loo = fit_no_answer(x, y, reweight(y, share=sum(not q.answerable for q in dev) / len(dev)))
+    unanswerable_weight = reweight(y, share=sum(not q.answerable for q in dev) / len(dev))
+    weights, threshold, loo, p_answer = fit_no_answer(x, y, unanswerable_weight)
     print("sentence scoring:", {k: getattr(params, k) for k in GRID})
     print(f"no-answer model: answer_no_answer_weights={tuple(round(w, 4) for w in weights)} answer_min_confidence={threshold:.3f}")
     print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable)")
     print("leave-one-out on dev + tuning sets: no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(*loo))
+    print("\n| RAG_ANSWER_MIN_CONFIDENCE | no-answer P | no-answer R | answerable questions answered |\n|---|---|---|---|")
+    for t in (0.2, 0.3, round(threshold, 2), 0.5, 0.7):
+        p, r, kept, _ = no_answer_stats(p_answer, y, t, unanswerable_weight)
+        print(f"| {t} | {p:.2f} | {r:.2f} | {kept:.2f} |")
 
 
 def reweight(answerable: np.ndarray, share: float) -> float:
@@ -120,7 +125,7 @@ def fit_no_answer(x: np.ndarray, y: np.ndarray, unanswerable_weight: float):
     threshold, stats = max(candidates, key=lambda ts: (ts[1][3], -abs(ts[0] - 0.5)))
     final = model().fit(x, y)
     weights = (float(final.intercept_[0]), *map(float, final.coef_[0]))
-    return weights, float(threshold), stats[:3]
+    return weights, float(threshold), stats[:3], loo
 
 
 def no_answer_stats(p_answer: np.ndarray, answerable: np.ndarray, threshold: float, unanswerable_weight: float = 1.0):
