@@ -87,10 +87,10 @@ def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
         for margin in GRID["second_margin"]:
             params = replace(base, second_margin=margin)
             hit = two = n = 0
-            for q, rk, (hits, _, parts) in zip(questions, ranked, retrieved):
+            for q, rk, (hits, scores, parts) in zip(questions, ranked, retrieved):
                 if not q.answerable:
                     continue
-                choice = service.choose_answer(q.question, hits, rk, params, parts)
+                choice = service.choose_answer(scores.terms, hits, rk, params, parts)
                 n += 1
                 hit += given(service, choice).holds(q)
                 two += len(choice.excerpts[0].sentences) > 1
@@ -110,7 +110,7 @@ def features(service, questions, retrieved, params):
     rows = []
     for q, (hits, scores, _) in zip(questions, retrieved):
         rk = service.candidates(q.question, hits, scores, params)
-        rows.append(service.evidence(service.retriever.keyword_index.analyse(q.question), hits, rk, params).vector())
+        rows.append(service.evidence(scores.terms, hits, rk, params).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 
 

@@ -44,7 +44,6 @@ class QuestionTerms:
 
     terms: frozenset[str]
     names: frozenset[str]  # capitalised after the first word: "Turkmenistan", "Al-Hawl"
-    parts: frozenset[str]  # the names of a question in parts ("Tajikistan and Kyrgyzstan"), else empty
 
 
 class KeywordIndex:
@@ -77,7 +76,7 @@ class KeywordIndex:
 
     def analyse(self, question: str) -> QuestionTerms:
         words = re.findall(r"\w+", question)[1:]
-        return QuestionTerms(frozenset(self.content_terms(question)), self._stems(w for w in words if w[:1].isupper()), self._parts(question))
+        return QuestionTerms(frozenset(self.content_terms(question)), self._stems(w for w in words if w[:1].isupper()))
 
     def _stems(self, words: Iterable[str]) -> frozenset[str]:
         return frozenset(self._stemmer.stemWords([w.lower() for w in words if w.lower() not in self._ignore]))
@@ -188,7 +187,7 @@ class UnitScores:
 
     dense: np.ndarray | None
     keyword: np.ndarray | None
-    terms: QuestionTerms | None = None  # the question's, when keyword scores are computed
+    terms: QuestionTerms  # the question's content words, for coverage and the no-answer model
 
 
 @dataclass(frozen=True)
@@ -246,7 +245,7 @@ class Retriever:
             UnitScores(
                 self._unit_matrix @ v if dense else None,
                 self.keyword_index.scores(q) if keyword else None,
-                self.keyword_index.analyse(q) if keyword else None,
+                self.keyword_index.analyse(q),
             )
             for q, v in zip(questions, vectors)
         ]
@@ -275,13 +274,13 @@ class Retriever:
         out[fused.ids] = fused.scores
         return out
 
-    def _keyword_coverage(self, terms: QuestionTerms | None, keyword: np.ndarray) -> float:
+    def _keyword_coverage(self, terms: QuestionTerms, keyword: np.ndarray) -> float:
         """Share of the question (IDF-weighted) that BM25's best chunk contains. Min-max gives BM25's
         best full marks even when it matched only "Kyrgyzstan" of a paraphrased question; scaling
         BM25's weight by this lets dense search lead then (dev MRR@10 0.881 -> 0.888, tuning set
         0.884 -> 0.906, paraphrases there 4 -> 5 of 7)."""
         best = int(np.argmax(keyword))
-        if terms is None or keyword[best] <= 0:
+        if keyword[best] <= 0:
             return 0.0
         return 1.0 - self.keyword_index.missing_share(terms, [self.chunk_rows[best]])
 

@@ -184,7 +184,7 @@ class QAService:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         scores, parts = self.retriever.unit_scores(text), self.retriever.parts(text)
         hits = self.retriever.hits(self.retriever.ranking(scores, k, mode, parts))
-        choice = self.choose_answer(text, hits, self.candidates(text, hits, scores), parts=parts)
+        choice = self.choose_answer(scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -207,7 +207,7 @@ class QAService:
 
     def choose_answer(
         self,
-        question: str,
+        terms: QuestionTerms,
         hits: list[Hit],
         ranked: list[answering.Candidate],
         params: answering.AnswerParams | None = None,
@@ -218,7 +218,6 @@ class QAService:
         params = params or self.answer_params
         if not ranked:
             return None
-        terms = self.retriever.keyword_index.analyse(question)
         part_bests = [c[0] for c in (self.candidates(p.question, hits, p.scores, params) for p in parts) if c]
         return answering.choose(ranked, params, self.evidence(terms, hits, ranked, params), part_bests)
 
