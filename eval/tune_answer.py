@@ -50,7 +50,7 @@ def main() -> None:
     service = QAService.open(Settings.from_env())
     dev = select_split(load_gold(GOLD), GOLD, "dev")
     questions = dev + [q for path in TUNING for q in load_gold(path)]
-    retrieved = [retrieve(service, q.question) for q in questions]
+    retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
     params = tune_sentence(service, questions, retrieved)
     x, y = features(service, questions, retrieved, params)
     unanswerable_weight = reweight(y, share=sum(not q.answerable for q in dev) / len(dev))
@@ -69,13 +69,6 @@ def reweight(answerable: np.ndarray, share: float) -> float:
     """The weight on each unanswerable question that makes them `share` of the (weighted) whole."""
     n_unanswerable, n_answerable = np.sum(answerable == 0), np.sum(answerable == 1)
     return float(share * n_answerable / ((1 - share) * n_unanswerable))
-
-
-def retrieve(service: QAService, question: str):
-    """What `ask` computes before choosing an answer: the hits, the unit scores and the parts."""
-    r, mode = service.retriever, service.settings.default_mode
-    scores, parts = r.unit_scores(question), r.parts(question)
-    return r.hits(r.ranking(scores, 5, mode, parts)), scores, parts
 
 
 def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:

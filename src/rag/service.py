@@ -182,8 +182,7 @@ class QAService:
             raise QuestionError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
-        scores, parts = self.retriever.unit_scores(text), self.retriever.parts(text)
-        hits = self.retriever.hits(self.retriever.ranking(scores, k, mode, parts))
+        hits, scores, parts = self.retrieve(text, k, mode)
         choice = self.choose_answer(scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
         passages = [self._passage(h) for h in hits]
         context = None
@@ -199,6 +198,12 @@ class QAService:
             context=context,
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def retrieve(self, question: str, k: int, mode: str) -> tuple[list[Hit], UnitScores, list[Part]]:
+        """The top k passages, with the unit scores and parts the answer is then chosen from."""
+        r = self.retriever
+        scores, parts = r.unit_scores(question), r.parts(question)
+        return r.hits(r.ranking(scores, k, mode, parts)), scores, parts
 
     def candidates(self, question: str, hits: list[Hit], scores: UnitScores, params: answering.AnswerParams | None = None) -> list[answering.Candidate]:
         """The top passages' sentences as answers to `question`, best first."""
