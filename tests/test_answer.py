@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, expected_type, matches_type
+from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, expected_type, given_figures, holds_new, matches_type
 from rag.chunk import tiktoken_counter
 from rag.context import pack, passage_block
 
@@ -25,6 +25,15 @@ def test_expected_answer_types():
     assert matches_type("On April 30th, 2019, 84 children were repatriated", "number")
     assert matches_type("in March 2021", "date") and not matches_type("in the spring", "date")
     assert expected_type("How did children react when aircraft flew over?") is None  # "when" as a conjunction
+
+
+def test_a_figure_the_question_gives_is_not_an_answer_to_it():
+    given = given_figures("How many of the 79 children repatriated to Kyrgyzstan were girls?")
+    assert given == {"79"}
+    assert not holds_new("The 79 children were placed in a rehabilitation centre.", "number", given)
+    assert holds_new("Of the 79 children, 41 were girls.", "number", given)
+    assert holds_new("Of the 79 children, most were girls.", "share", given)
+    assert given_figures("In how many cases did 1,200 tests fail in 2019?") == {"1,200", "2019"}
 
 
 def test_a_sentence_that_announces_a_list_brings_the_next_one():

@@ -50,8 +50,9 @@ _KINDS: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
      re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")),
     ("number",
      re.compile(r"\b(how (many|much)|what number|number of|percent)", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozens?)\b", re.I)),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|dozens?)\b", re.I)),
 )
+_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")
 _HOLDS = {kind: holds for kind, _, holds in _KINDS}
 _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
 _LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next sentence lists
@@ -89,7 +90,7 @@ class Evidence:
     missing_top: float  # share of the question's weight (IDF) that no top passage mentions
     missing_sentence: float  # ... that the sentence itself does not mention
     missing_name: float  # rarity of a name in the question that no top passage mentions, in [0, 1]
-    mismatch: float  # 1 when a number or date was asked for and the sentence holds none
+    mismatch: float  # 1 when a kind of thing was asked for (a number, a date ...) and the sentence holds none besides the question's own
 
     def vector(self) -> tuple[float, ...]:
         return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.missing_name, self.mismatch)
@@ -133,9 +134,21 @@ def expected_type(question: str) -> str | None:
     return next((kind for kind, asks, _ in _KINDS if asks.search(question)), None)
 
 
-@lru_cache(maxsize=8192)  # keyed by the report's own sentences, so bounded by them; saves a regex per sentence per query
+@lru_cache(maxsize=8192)  # mostly the report's own sentences; saves a regex per sentence per query
 def matches_type(text: str, kind: str | None) -> bool:
     return kind in _HOLDS and bool(_HOLDS[kind].search(text))
+
+
+def holds_new(text: str, kind: str, given: frozenset[str]) -> bool:
+    """Whether `text` holds the kind asked for besides the figures the question itself gives:
+    "How many of the 79 children were girls?" is not answered by "79 children were repatriated"."""
+    if given:
+        text = _FIGURE.sub(lambda m: " " if m.group() in given else m.group(), text)
+    return matches_type(text, kind)
+
+
+def given_figures(question: str) -> frozenset[str]:
+    return frozenset(_FIGURE.findall(question))
 
 
 def candidates(
@@ -148,7 +161,7 @@ def candidates(
     params: AnswerParams,
 ) -> list[Candidate]:
     """Every sentence of the top passages with its score, best first."""
-    kind = expected_type(question)
+    kind, given = expected_type(question), given_figures(question)
     best_keyword = float(keyword.max()) if keyword.size and keyword.max() > 0 else 1.0
     out = []
     for hit in hits[: params.passages]:
@@ -156,7 +169,7 @@ def candidates(
         for j, sentence in enumerate(hit.chunk.sentences):
             row = sentence_rows[(position, j)]
             d, k = float(dense[row]), float(keyword[row]) / best_keyword
-            typed = matches_type(sentence.clean, kind) if kind else None
+            typed = holds_new(sentence.clean, kind, given) if kind else None
             score = d + params.keyword_weight * k + params.type_bonus * bool(typed)
             out.append(Candidate(hit, j, row, d, k, typed, score))
     return sorted(out, key=lambda c: -c.score)
