@@ -54,8 +54,8 @@ class Settings:
     answer_type_bonus: float = 0.1
     answer_second_margin: float = 0.15
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (-0.6954, 2.3193, 0.7349, -0.6992, -1.291, -1.8029, -2.2336)
-    answer_min_confidence: float = 0.36
+    answer_no_answer_weights: tuple[float, ...] = (-2.2923, 3.0097, 1.2954, 0.5762, -0.9745, -1.485, -2.7988)
+    answer_min_confidence: float = 0.35
 
     max_context_tokens: int = 8192
 
