@@ -22,11 +22,15 @@ because the dev split alone has 8 unanswerable questions and few in parts:
   held-out question, or 0.95 of a dev or tuning question, were dropped.
 The last three were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl is never read here.
+
+The verifier's feature is each question's out-of-fold score from eval/verifier_oof.json (written
+by eval/train_verifier.py, which must run first): the shipped verifier has seen these questions.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -38,6 +42,7 @@ from rag.gold import load_gold, select_split
 from rag.service import QAService
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+VERIFIER_OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
 TUNING = [PROJECT_ROOT / "eval" / name for name in ("calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl")]
 GRID = {
     "passages": [3, 4, 5],
@@ -50,7 +55,7 @@ C = 1.0  # inverse regularisation strength
 
 
 def main() -> None:
-    service = QAService.open(Settings.from_env())
+    service = QAService.open(Settings.from_env(), verifier=False)  # its scores come from VERIFIER_OOF
     dev = select_split(load_gold(GOLD), GOLD, "dev")
     questions = dev + [q for path in TUNING for q in load_gold(path)]
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
@@ -63,7 +68,7 @@ def main() -> None:
     print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable)")
     print("leave-one-out on dev + tuning sets: no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(*loo))
     print("\n| RAG_ANSWER_MIN_CONFIDENCE | no-answer P | no-answer R | answerable questions answered |\n|---|---|---|---|")
-    for t in (0.2, 0.3, round(threshold, 2), 0.5, 0.7):
+    for t in sorted({0.1, 0.2, 0.3, round(threshold, 2), 0.5, 0.7}):
         p, r, kept, _ = no_answer_stats(p_answer, y, t, unanswerable_weight)
         print(f"| {t} | {p:.2f} | {r:.2f} | {kept:.2f} |")
 
@@ -86,7 +91,7 @@ def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
             for q, rk, (hits, scores, parts) in zip(questions, ranked, retrieved):
                 if not q.answerable:
                     continue
-                choice = service.choose_answer(scores.terms, hits, rk, params, parts)
+                choice = service.choose_answer(q.question, scores.terms, hits, rk, params, parts)
                 n += 1
                 hit += given(service, choice).holds(q)
                 two += len(choice.excerpts[0].sentences) > 1
@@ -103,10 +108,14 @@ def given(service, choice) -> GivenAnswer:
 
 
 def features(service, questions, retrieved, params):
+    oof = json.loads(VERIFIER_OOF.read_text(encoding="utf-8"))
+    if missing := [q.question for q in questions if q.question not in oof]:
+        raise SystemExit(f"{len(missing)} questions have no out-of-fold verifier score (e.g. {missing[0]!r}): run eval/train_verifier.py")
     rows = []
     for q, (hits, scores, _) in zip(questions, retrieved):
         rk = service.candidates(q.question, hits, scores, params)
-        rows.append(service.evidence(scores.terms, hits, rk, params).vector())
+        e = service.evidence(q.question, scores.terms, hits, rk, params)
+        rows.append(replace(e, verified=oof[q.question]).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 
 

@@ -42,13 +42,15 @@ def test_a_sentence_that_announces_a_list_brings_the_next_one():
     assert not _LEANS_ON_NEXT.search("Returnees spent two weeks in quarantine.")
 
 
-def test_no_answer_model_is_a_probability_that_falls_with_missing_words(service):
+def test_no_answer_model_is_a_probability_that_falls_with_missing_words_and_doubt(service):
     params = service.answer_params
-    seen = Evidence(dense=0.7, keyword=1.0, missing_top=0.0, missing_sentence=0.0, missing_name=0.0, mismatch=0.0)
-    unseen = Evidence(dense=0.7, keyword=1.0, missing_top=0.6, missing_sentence=0.8, missing_name=0.8, mismatch=1.0)
+    seen = Evidence(dense=0.7, keyword=1.0, missing_top=0.0, missing_sentence=0.0, missing_name=0.0, mismatch=0.0, verified=3.0)
+    unseen = Evidence(dense=0.7, keyword=1.0, missing_top=0.6, missing_sentence=0.8, missing_name=0.8, mismatch=1.0, verified=3.0)
+    doubted = Evidence(dense=0.7, keyword=1.0, missing_top=0.0, missing_sentence=0.0, missing_name=0.0, mismatch=0.0, verified=-3.0)
     assert 0.0 < answer_probability(unseen, params) < answer_probability(seen, params) < 1.0
+    assert answer_probability(doubted, params) < answer_probability(seen, params)
     assert answer_probability(seen, AnswerParams()) == 0.5  # an unfitted model has no opinion
-    with pytest.raises(ValueError, match="7 numbers"):
+    with pytest.raises(ValueError, match="8 numbers"):
         AnswerParams(no_answer_weights=(1.0, 2.0))
 
 

@@ -21,7 +21,7 @@ QUESTIONS = SAMPLE_QUESTIONS + [
 
 @pytest.fixture(scope="module")
 def torch_service(settings, service):
-    return QAService(replace(settings, backend="torch"), service.stored, load_embedder(replace(settings, backend="torch")))
+    return QAService(replace(settings, backend="torch"), service.stored, load_embedder(replace(settings, backend="torch")), service.verifier)
 
 
 def test_same_vectors_as_pytorch(embedder, torch_service):

@@ -10,9 +10,10 @@ parts ("..., and how many did Kyrgyzstan?") also gets each part's best sentence,
 its own passage.
 
 "No answer" comes from a small logistic model over what the chosen sentence has going for it
-(similarity, keyword share) and what a near miss looks like: the question's rarer words are absent
-from the top passages or the sentence ("Turkmenistan", "budget"), or it asks for a kind of thing
-the sentence does not hold. Its weights and threshold are fitted on the dev split and the tuning
+(similarity, keyword share, the verifier's reading of question and sentence together) and what a
+near miss looks like: the question's rarer words are absent from the top passages or the sentence
+("Turkmenistan", "budget"), or it asks for a kind of thing the sentence does not hold besides what
+the question itself gives. Its weights and threshold are fitted on the dev split and the tuning
 sets (eval/tune_answer.py); its probability is the answer's `confidence`.
 """
 
@@ -72,7 +73,7 @@ class AnswerParams:
     second_margin: float = 0.0  # a second sentence of the same passage joins when it scores within this of the first
     # "No answer" model: logistic weights over Evidence fields (bias first), and the threshold on
     # the probability that the report answers, below which it is taken not to.
-    no_answer_weights: tuple[float, ...] = (0.0,) * 7
+    no_answer_weights: tuple[float, ...] = (0.0,) * 8
     min_confidence: float = 0.5
 
     def __post_init__(self) -> None:
@@ -91,9 +92,10 @@ class Evidence:
     missing_sentence: float  # ... that the sentence itself does not mention
     missing_name: float  # rarity of a name in the question that no top passage mentions, in [0, 1]
     mismatch: float  # 1 when a kind of thing was asked for (a number, a date ...) and the sentence holds none besides the question's own
+    verified: float  # the verifier's logit for the question and the sentence read together (verify.py)
 
     def vector(self) -> tuple[float, ...]:
-        return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.missing_name, self.mismatch)
+        return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.missing_name, self.mismatch, self.verified)
 
 
 @dataclass(frozen=True)
@@ -175,8 +177,8 @@ def candidates(
     return sorted(out, key=lambda c: -c.score)
 
 
-def evidence(best: Candidate, missing_top: float, missing_sentence: float, missing_name: float) -> Evidence:
-    return Evidence(best.dense, best.keyword, missing_top, missing_sentence, missing_name, float(best.type_match is False))
+def evidence(best: Candidate, missing_top: float, missing_sentence: float, missing_name: float, verified: float) -> Evidence:
+    return Evidence(best.dense, best.keyword, missing_top, missing_sentence, missing_name, float(best.type_match is False), verified)
 
 
 def answer_probability(e: Evidence, params: AnswerParams) -> float:

@@ -53,9 +53,9 @@ class Settings:
     answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
     answer_second_margin: float = 0.15
-    # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch.
-    answer_no_answer_weights: tuple[float, ...] = (-2.2923, 3.0097, 1.2954, 0.5762, -0.9745, -1.485, -2.7988)
-    answer_min_confidence: float = 0.35
+    # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
+    answer_no_answer_weights: tuple[float, ...] = (-0.8111, 2.1948, 0.4473, 0.5918, -0.6178, -1.3914, -2.3086, 0.5233)
+    answer_min_confidence: float = 0.22
 
     max_context_tokens: int = 8192
 

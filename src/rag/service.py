@@ -10,6 +10,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -22,6 +23,7 @@ from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
+from rag.verify import VERIFIER_DIR, Verifier
 
 NO_ANSWER = "no sentence in the top passages is likely enough to answer it (the no-answer model put the chance below its threshold); the passages are the closest the report comes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -145,9 +147,10 @@ def answer_params(settings: Settings) -> answering.AnswerParams:
 
 
 class QAService:
-    def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any):
+    def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any, verifier: Verifier | None = None):
         self.settings = settings
         self.stored = stored
+        self.verifier = verifier  # None only while the verifier itself is trained (eval/train_verifier.py)
         self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight)
         self.answer_params = answer_params(settings)
         self.footnotes: dict[str, dict[int, str]] = {
@@ -164,12 +167,13 @@ class QAService:
                 self._citing.setdefault((c.doc, n), []).append(i)
 
     @classmethod
-    def open(cls, settings: Settings, build: bool = False, progress: bool = False) -> "QAService":
-        """Load the index (building it first when `build` and it is missing or stale) and the model."""
+    def open(cls, settings: Settings, build: bool = False, progress: bool = False, verifier: bool = True) -> "QAService":
+        """Load the index (building it first when `build` and it is missing or stale) and the models."""
         if build:
             build_index(settings, progress=progress)
         stored = load_index(settings)
-        return cls(settings, stored, load_embedder(settings))
+        check = Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", settings.onnx_threads or None) if verifier else None
+        return cls(settings, stored, load_embedder(settings), check)
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None, max_tokens: int | None = None) -> QueryResult:
         started = time.perf_counter()
@@ -183,7 +187,7 @@ class QAService:
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         hits, scores, parts = self.retrieve(text, k, mode)
-        choice = self.choose_answer(scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
+        choice = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -212,6 +216,7 @@ class QAService:
 
     def choose_answer(
         self,
+        question: str,
         terms: QuestionTerms,
         hits: list[Hit],
         ranked: list[answering.Candidate],
@@ -224,13 +229,19 @@ class QAService:
         if not ranked:
             return None
         part_bests = [c[0] for c in (self.candidates(p.question, hits, p.scores, params) for p in parts) if c]
-        return answering.choose(ranked, params, self.evidence(terms, hits, ranked, params), part_bests)
+        return answering.choose(ranked, params, self.evidence(question, terms, hits, ranked, params), part_bests)
 
-    def evidence(self, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams) -> answering.Evidence:
+    def evidence(
+        self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams
+    ) -> answering.Evidence:
         """What the no-answer model reads about the best sentence."""
-        keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages])
+        keywords, top, best = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages]), ranked[0]
         return answering.evidence(
-            ranked[0], keywords.missing_share(terms, top), keywords.missing_share(terms, [ranked[0].row]), keywords.missing_name(terms, top)
+            best,
+            keywords.missing_share(terms, top),
+            keywords.missing_share(terms, [best.row]),
+            keywords.missing_name(terms, top),
+            self.verifier.logit(question, best.sentence.clean) if self.verifier else 0.0,
         )
 
     def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:

@@ -1,0 +1,133 @@
+"""Fine-tune the answer verifier: MiniLM read as a cross-encoder over (question, answer sentence).
+
+Run: .venv/bin/python eval/train_verifier.py   (about 35 minutes on 2 cores; then eval/tune_answer.py)
+
+Why: the no-answer model's other features (similarity, keyword share, missing words, the kind of
+thing asked for) cannot tell "How many of the 79 children were girls?" from an answerable
+paraphrase; reading the question and the sentence together can. No cross-encoder, NLI or reader
+model can be installed offline here, so the packaged all-MiniLM-L6-v2 is fine-tuned as one on the
+project's own dev split and tuning sets (never test, never eval/heldout_unanswerable.jsonl):
+- a sentence that answers: each evidence quote of an answerable question, and the service's own
+  best sentence when it holds an accepted answer;
+- a sentence that does not: the best sentence when it holds none, and the three best sentences
+  for an unanswerable question (near misses, mostly).
+
+Writes:
+- src/rag/verifier/model.onnx: the model trained on every question, exported to ONNX and
+  quantised to int8 (23 MB; about 3 ms per question on 2 cores);
+- eval/verifier_oof.json: each question's score from a model that did not see it (5 folds), which
+  is what eval/tune_answer.py fits the no-answer model on; in-sample scores would be too sure.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).parent))
+import tune_answer  # noqa: E402  (the question sets, and the service's retrieval step)
+
+from rag.config import PROJECT_ROOT, Settings  # noqa: E402
+from rag.gold import load_gold, select_split  # noqa: E402
+from rag.service import QAService  # noqa: E402
+from rag.verify import MAX_TOKENS, VERIFIER_DIR  # noqa: E402
+
+OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
+EPOCHS, LEARNING_RATE, BATCH, SEED, FOLDS = 4, 4e-5, 16, 0, 5
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    settings = Settings.from_env()
+    service = QAService.open(settings, verifier=False)
+    gold = select_split(load_gold(tune_answer.GOLD), tune_answer.GOLD, "dev")
+    questions = gold + [q for path in tune_answer.TUNING for q in load_gold(path)]
+    sentences = [best_sentences(service, q.question) for q in questions]
+    pairs = [training_pairs(q, s) for q, s in zip(questions, sentences)]
+    labels = np.array([q.answerable for q in questions], dtype=int)
+
+    oof = np.zeros(len(questions))
+    for fold, (train, held) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(labels, labels)):
+        model = fit([p for i in train for p in pairs[i]], settings.model_path)
+        oof[held] = score(model, settings.model_path, [(questions[i].question, sentences[i][0]) for i in held])
+        print(f"fold {fold + 1}/{FOLDS} done", flush=True)
+    OOF.write_text(json.dumps({q.question: round(float(s), 4) for q, s in zip(questions, oof)}, indent=0, ensure_ascii=False) + "\n")
+
+    model = fit([p for ps in pairs for p in ps], settings.model_path)
+    export(model, settings.model_path, VERIFIER_DIR / "model.onnx")
+    print(f"wrote {VERIFIER_DIR / 'model.onnx'} and {OOF}")
+
+
+def best_sentences(service: QAService, question: str) -> list[str]:
+    hits, scores, _ = service.retrieve(question, 5, service.settings.default_mode)
+    ranked = service.candidates(question, hits, scores, service.answer_params)
+    return [c.sentence.clean for c in ranked[:3]]
+
+
+def training_pairs(q, best: list[str]) -> list[tuple[str, str, float]]:
+    if not q.answerable:
+        return [(q.question, s, 0.0) for s in best]
+    holds = any(a.casefold() in best[0].casefold() for a in q.answers)
+    return [(q.question, e, 1.0) for e in q.evidence] + [(q.question, best[0], float(holds))]
+
+
+def _tokenizer(model_path: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_path)
+
+
+def fit(pairs: list[tuple[str, str, float]], model_path: str):
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    tokenizer = _tokenizer(model_path)
+    model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
+    model.train()
+    for _ in range(EPOCHS):
+        pairs = pairs[:]
+        rng.shuffle(pairs)
+        for start in range(0, len(pairs), BATCH):
+            batch = pairs[start : start + BATCH]
+            inputs = tokenizer([p[0] for p in batch], [p[1] for p in batch], truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(**inputs).logits.squeeze(-1), torch.tensor([p[2] for p in batch]))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def score(model, model_path: str, pairs: list[tuple[str, str]]) -> np.ndarray:
+    tokenizer = _tokenizer(model_path)
+    inputs = tokenizer([p[0] for p in pairs], [p[1] for p in pairs], truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+    return model(**inputs).logits.squeeze(-1).numpy()
+
+
+def export(model, model_path: str, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    inputs = _tokenizer(model_path)(["a question"], ["a sentence"], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "model.onnx"
+        torch.onnx.export(model, tuple(inputs[n] for n in names), str(plain), input_names=names, output_names=["logits"],
+                          dynamic_axes={**axes, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        quantize_dynamic(str(plain), str(Path(tmp) / "q.onnx"), weight_type=QuantType.QInt8)
+        shutil.copyfile(Path(tmp) / "q.onnx", target)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""The shipped answer verifier: it loads, reads question and sentence together, and fails clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.verify import VERIFIER_DIR, Verifier, VerifierUnavailable
+
+
+@pytest.fixture(scope="module")
+def verifier(settings):
+    return Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", threads=1)
+
+
+def test_a_sentence_that_answers_scores_above_a_near_miss(verifier):
+    sentence = "On April 30th, 2019, 84 children were repatriated to Tajikistan from the conflict zone."
+    answered = verifier.logit("How many children did Tajikistan repatriate in April 2019?", sentence)
+    near_miss = verifier.logit("How many of the children Tajikistan repatriated in April 2019 were orphans?", sentence)
+    off_topic = verifier.logit("Who won the football world cup in 1998?", sentence)
+    assert answered > 0 > off_topic
+    assert answered > near_miss
+
+
+def test_a_long_sentence_is_cut_to_fit_not_refused(verifier):
+    assert isinstance(verifier.logit("What happened?", "Returnees were met by officials. " * 200), float)
+
+
+def test_a_missing_or_corrupt_verifier_is_a_clear_error(settings, tmp_path):
+    tokenizer = Path(settings.model_path) / "tokenizer.json"
+    with pytest.raises(VerifierUnavailable, match="is missing"):
+        Verifier(tmp_path / "model.onnx", tokenizer)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes((VERIFIER_DIR / "model.onnx").read_bytes()[:4096])
+    with pytest.raises(VerifierUnavailable, match="cannot be loaded"):
+        Verifier(broken, tokenizer)
