@@ -64,7 +64,7 @@ def test_an_unusable_setting_is_a_one_line_error_not_a_traceback(tmp_path):
     import subprocess
     import sys
 
-    for name, value, says in [("RAG_CHUNK_TARGET_TOKENS", "abc", "not a valid int"), ("RAG_ANSWER_NO_ANSWER_WEIGHTS", "1,2", "needs 7 numbers")]:
+    for name, value, says in [("RAG_CHUNK_TARGET_TOKENS", "abc", "not a valid int"), ("RAG_ANSWER_NO_ANSWER_WEIGHTS", "1,2", "needs 8 numbers")]:
         done = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "What was Operation Mehr?"], capture_output=True, text=True,
                               env={**os.environ, name: value}, timeout=120)
         assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr

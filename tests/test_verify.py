@@ -23,8 +23,9 @@ def test_a_sentence_that_answers_scores_above_a_near_miss(verifier):
     assert answered > near_miss
 
 
-def test_a_long_sentence_is_cut_to_fit_not_refused(verifier):
+def test_a_long_question_or_sentence_is_cut_to_fit_not_refused(verifier):
     assert isinstance(verifier.logit("What happened?", "Returnees were met by officials. " * 200), float)
+    assert isinstance(verifier.logit("A long question " * 80, "Returnees were met by officials."), float)
 
 
 def test_a_missing_or_corrupt_verifier_is_a_clear_error(settings, tmp_path):

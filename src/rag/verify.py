@@ -39,7 +39,7 @@ class Verifier:
         if not graph.is_file():
             raise VerifierUnavailable(f"the answer verifier {graph} is missing")
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        self._tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        self._tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")  # as in training; a long question is cut too
         self._tokenizer.no_padding()
         self._lock = threading.Lock()
         options = ort.SessionOptions()
