@@ -36,3 +36,15 @@ def test_a_missing_or_corrupt_verifier_is_a_clear_error(settings, tmp_path):
     broken.write_bytes((VERIFIER_DIR / "model.onnx").read_bytes()[:4096])
     with pytest.raises(VerifierUnavailable, match="cannot be loaded"):
         Verifier(broken, tokenizer)
+
+
+def test_the_api_says_so_when_the_verifier_is_missing(settings, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from rag.api import create_app
+
+    monkeypatch.setattr("rag.service.VERIFIER_DIR", tmp_path)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/query", json={"question": "What was Operation Mehr?"})
+        assert r.status_code == 503 and "verifier" in r.json()["error"] and "rag build" not in r.json()["error"]
+        assert client.get("/health").status_code == 503

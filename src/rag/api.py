@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Any, Literal
 
 from pathlib import Path
 
@@ -58,16 +58,16 @@ NOT_FOUND = {404: {"model": ErrorBody, "description": "No such document, footnot
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    state: dict[str, object] = {"service": service, "error": None}
+    state: dict[str, Any] = {"service": service, "error": None}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if state["service"] is None:
             try:
                 state["service"] = QAService.open(settings)
-            except IndexUnavailable as err:
-                state["error"] = str(err)
-                log.error("index unavailable: %s", err)
+            except IndexUnavailable as err:  # the verifier's VerifierUnavailable too
+                state["error"] = err
+                log.error("service unavailable: %s", err)
         yield
 
     app = FastAPI(
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
     def current() -> QAService:
         if state["service"] is None:
-            raise IndexUnavailable(str(state["error"] or "the index is not loaded"))
+            raise state["error"] or IndexUnavailable("the index is not loaded")
         return state["service"]  # type: ignore[return-value]
 
     @app.middleware("http")
