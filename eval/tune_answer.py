@@ -67,6 +67,9 @@ def main() -> None:
     print(f"no-answer model: answer_no_answer_weights={tuple(round(w, 4) for w in weights)} answer_min_confidence={threshold:.3f}")
     print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable)")
     print("leave-one-out on dev + tuning sets: no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(*loo))
+    fast, fast_threshold, fast_loo, _ = fit_no_answer(x[:, :-1], y, unanswerable_weight)  # the verified column is last
+    print(f"without the verifier (RAG_ANSWER_VERIFIER=0): answer_no_answer_weights={(*(round(w, 4) for w in fast), 0.0)} "
+          f"answer_min_confidence={fast_threshold:.3f}; leave-one-out P {fast_loo[0]:.3f} R {fast_loo[1]:.3f} kept {fast_loo[2]:.3f}")
     print("\n| RAG_ANSWER_MIN_CONFIDENCE | no-answer P | no-answer R | answerable questions answered |\n|---|---|---|---|")
     for t in sorted({0.1, 0.2, 0.3, round(threshold, 2), 0.5, 0.7}):
         p, r, kept, _ = no_answer_stats(p_answer, y, t, unanswerable_weight)

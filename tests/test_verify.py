@@ -48,3 +48,19 @@ def test_the_api_says_so_when_the_verifier_is_missing(settings, tmp_path, monkey
         r = client.post("/query", json={"question": "What was Operation Mehr?"})
         assert r.status_code == 503 and "verifier" in r.json()["error"] and "rag build" not in r.json()["error"]
         assert client.get("/health").status_code == 503
+
+
+def test_the_verifier_can_be_switched_off_with_its_own_fitted_model(settings):
+    """The README's fast path: RAG_ANSWER_VERIFIER=0 with the weights fitted without the verifier."""
+    from dataclasses import replace
+
+    from rag.service import QAService
+
+    fast = replace(settings, answer_verifier=False, answer_no_answer_weights=UNVERIFIED_WEIGHTS, answer_min_confidence=0.35)
+    service = QAService.open(fast)
+    assert service.verifier is None
+    assert "84 children" in service.ask("How many children did Tajikistan bring back from Iraq?").answer.text
+    assert service.ask("How many moons does Jupiter have?").answer is None
+
+
+UNVERIFIED_WEIGHTS = (-2.2923, 3.0097, 1.2954, 0.5762, -0.9745, -1.485, -2.7988, 0.0)

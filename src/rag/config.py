@@ -53,6 +53,9 @@ class Settings:
     answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
     answer_second_margin: float = 0.15
+    # The answer verifier (verify.py): about 5 ms a question. Without it (RAG_ANSWER_VERIFIER=0) use the
+    # model fitted without it, as the README gives, or "no answer" is judged with a feature missing.
+    answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
     answer_no_answer_weights: tuple[float, ...] = (-0.8111, 2.1948, 0.4473, 0.5918, -0.6178, -1.3914, -2.3086, 0.5233)
     answer_min_confidence: float = 0.22

@@ -150,7 +150,7 @@ class QAService:
     def __init__(self, settings: Settings, stored: StoredIndex, embedder: Any, verifier: Verifier | None = None):
         self.settings = settings
         self.stored = stored
-        self.verifier = verifier  # None only while the verifier itself is trained (eval/train_verifier.py)
+        self.verifier = verifier  # None when switched off (RAG_ANSWER_VERIFIER=0) or while it is trained
         self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight)
         self.answer_params = answer_params(settings)
         self.footnotes: dict[str, dict[int, str]] = {
@@ -167,12 +167,14 @@ class QAService:
                 self._citing.setdefault((c.doc, n), []).append(i)
 
     @classmethod
-    def open(cls, settings: Settings, build: bool = False, progress: bool = False, verifier: bool = True) -> "QAService":
-        """Load the index (building it first when `build` and it is missing or stale) and the models."""
+    def open(cls, settings: Settings, build: bool = False, progress: bool = False, verifier: bool | None = None) -> "QAService":
+        """Load the index (building it first when `build` and it is missing or stale) and the models;
+        the verifier as `settings.answer_verifier` says, unless `verifier` says otherwise."""
         if build:
             build_index(settings, progress=progress)
         stored = load_index(settings)
-        check = Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", settings.onnx_threads or None) if verifier else None
+        use = settings.answer_verifier if verifier is None else verifier
+        check = Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", settings.onnx_threads or None) if use else None
         return cls(settings, stored, load_embedder(settings), check)
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None, max_tokens: int | None = None) -> QueryResult:
