@@ -43,7 +43,7 @@ def test_the_api_says_so_when_the_verifier_is_missing(settings, tmp_path, monkey
 
     from rag.api import create_app
 
-    monkeypatch.setattr("rag.service.VERIFIER_DIR", tmp_path)
+    monkeypatch.setattr("rag.verify.VERIFIER_DIR", tmp_path)
     with TestClient(create_app(settings)) as client:
         r = client.post("/query", json={"question": "What was Operation Mehr?"})
         assert r.status_code == 503 and "verifier" in r.json()["error"] and "rag build" not in r.json()["error"]

@@ -10,7 +10,6 @@ import re
 import time
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -23,7 +22,7 @@ from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
-from rag.verify import VERIFIER_DIR, Verifier
+from rag.verify import Verifier, load_verifier
 
 NO_ANSWER = "no sentence in the top passages is likely enough to answer it (the no-answer model put the chance below its threshold); the passages are the closest the report comes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -174,8 +173,7 @@ class QAService:
             build_index(settings, progress=progress)
         stored = load_index(settings)
         use = settings.answer_verifier if verifier is None else verifier
-        check = Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", settings.onnx_threads or None) if use else None
-        return cls(settings, stored, load_embedder(settings), check)
+        return cls(settings, stored, load_embedder(settings), load_verifier(settings) if use else None)
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None, max_tokens: int | None = None) -> QueryResult:
         started = time.perf_counter()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.config import Settings
 from rag.index import IndexUnavailable
 
 VERIFIER_DIR = Path(__file__).parent / "verifier"
@@ -63,3 +64,8 @@ class Verifier:
         }
         (logits,) = self._session.run(["logits"], {k: v for k, v in feed.items() if k in self._inputs})
         return float(logits[0, 0])
+
+
+def load_verifier(settings: Settings) -> Verifier:
+    """The shipped verifier, with the embedding model's own tokenizer (the verifier was fine-tuned from it)."""
+    return Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", settings.onnx_threads or None)
