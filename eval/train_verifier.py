@@ -1,6 +1,7 @@
 """Fine-tune the answer verifier: MiniLM read as a cross-encoder over (question, answer sentence).
 
 Run: .venv/bin/python eval/train_verifier.py   (about 35 minutes on 2 cores; then eval/tune_answer.py)
+     --layers N keeps the first N of MiniLM's 6 layers (faster, see README); --oof/--model write elsewhere (for experiments).
 
 Why: the no-answer model's other features (similarity, keyword share, missing words, the kind of
 thing asked for) cannot tell "How many of the 79 children were girls?" from an answerable
@@ -21,6 +22,7 @@ Writes:
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import shutil
@@ -45,6 +47,12 @@ EPOCHS, LEARNING_RATE, BATCH, SEED, FOLDS = 4, 4e-5, 16, 0, 5
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=6, help="keep the first N transformer layers")
+    parser.add_argument("--oof", type=Path, default=OOF)
+    parser.add_argument("--model", type=Path, default=VERIFIER_DIR / "model.onnx")
+    parser.add_argument("--oof-only", action="store_true", help="measure only; do not train and export the final model")
+    args = parser.parse_args()
     torch.set_num_threads(2)
     settings = Settings.from_env()
     service = QAService.open(settings, verifier=False)
@@ -56,14 +64,14 @@ def main() -> None:
 
     oof = np.zeros(len(questions))
     for fold, (train, held) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(labels, labels)):
-        model = fit([p for i in train for p in pairs[i]], settings.model_path)
+        model = fit([p for i in train for p in pairs[i]], settings.model_path, args.layers)
         oof[held] = score(model, settings.model_path, [(questions[i].question, sentences[i][0]) for i in held])
         print(f"fold {fold + 1}/{FOLDS} done", flush=True)
-    OOF.write_text(json.dumps({q.question: round(float(s), 4) for q, s in zip(questions, oof)}, indent=0, ensure_ascii=False) + "\n")
-
-    model = fit([p for ps in pairs for p in ps], settings.model_path)
-    export(model, settings.model_path, VERIFIER_DIR / "model.onnx")
-    print(f"wrote {VERIFIER_DIR / 'model.onnx'} and {OOF}")
+    args.oof.write_text(json.dumps({q.question: round(float(s), 4) for q, s in zip(questions, oof)}, indent=0, ensure_ascii=False) + "\n")
+    print(f"wrote {args.oof}")
+    if not args.oof_only:
+        export(fit([p for ps in pairs for p in ps], settings.model_path, args.layers), settings.model_path, args.model)
+        print(f"wrote {args.model}")
 
 
 def best_sentences(service: QAService, question: str) -> list[str]:
@@ -85,13 +93,15 @@ def _tokenizer(model_path: str):
     return AutoTokenizer.from_pretrained(model_path)
 
 
-def fit(pairs: list[tuple[str, str, float]], model_path: str):
+def fit(pairs: list[tuple[str, str, float]], model_path: str, layers: int):
     from transformers import AutoModelForSequenceClassification
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
     tokenizer = _tokenizer(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1)
+    model.bert.encoder.layer = model.bert.encoder.layer[:layers]  # the lower layers, as MiniLM's own smaller siblings keep
+    model.config.num_hidden_layers = layers
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
     model.train()
     for _ in range(EPOCHS):

@@ -43,7 +43,7 @@ from rag.service import QAService
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 VERIFIER_OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
-TUNING = [PROJECT_ROOT / "eval" / name for name in ("calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl")]
+TUNING = [PROJECT_ROOT / "eval" / name for name in ("calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl", "tuning_more.jsonl")]
 GRID = {
     "passages": [3, 4, 5],
     "keyword_weight": [0.3, 0.5, 0.7, 1.0],
