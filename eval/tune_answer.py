@@ -29,8 +29,10 @@ by eval/train_verifier.py, which must run first): the shipped verifier has seen 
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
+from pathlib import Path
 from dataclasses import replace
 
 import numpy as np
@@ -55,12 +57,15 @@ C = 1.0  # inverse regularisation strength
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--oof", type=Path, default=VERIFIER_OOF, help="the verifier's out-of-fold scores (train_verifier.py --oof)")
+    args = parser.parse_args()
     service = QAService.open(Settings.from_env(), verifier=False)  # its scores come from VERIFIER_OOF
     dev = select_split(load_gold(GOLD), GOLD, "dev")
     questions = dev + [q for path in TUNING for q in load_gold(path)]
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
     params = tune_sentence(service, questions, retrieved)
-    x, y = features(service, questions, retrieved, params)
+    x, y = features(service, questions, retrieved, params, args.oof)
     unanswerable_weight = reweight(y, share=sum(not q.answerable for q in dev) / len(dev))
     weights, threshold, loo, p_answer = fit_no_answer(x, y, unanswerable_weight)
     print("sentence scoring:", {k: getattr(params, k) for k in GRID})
@@ -110,8 +115,8 @@ def given(service, choice) -> GivenAnswer:
     return GivenAnswer(" ".join(s.clean for s in choice.sentences), cited)
 
 
-def features(service, questions, retrieved, params):
-    oof = json.loads(VERIFIER_OOF.read_text(encoding="utf-8"))
+def features(service, questions, retrieved, params, oof_path: Path = VERIFIER_OOF):
+    oof = json.loads(oof_path.read_text(encoding="utf-8"))
     if missing := [q.question for q in questions if q.question not in oof]:
         raise SystemExit(f"{len(missing)} questions have no out-of-fold verifier score (e.g. {missing[0]!r}): run eval/train_verifier.py")
     rows = []

@@ -49,6 +49,12 @@ def test_tuning_and_heldout_sets_agree_with_the_report(name, gold, report, sourc
     assert not {q.question for q in questions} & {q.question for q in gold}  # none repeats a gold question
 
 
+def test_no_question_repeats_across_tuning_sets():
+    """The verifier's out-of-fold scores are keyed by question text: a repeat would be scored by a model that saw it."""
+    questions = [q.question for name in TUNING_SETS for q in load_gold(GOLD.with_name(name))]
+    assert len(questions) == len(set(questions))
+
+
 def test_no_tuning_question_is_a_near_copy_of_a_test_or_held_out_one(gold, embedder):
     """Helpers writing about the same report converge on the same questions (one wrote a held-out
     question almost word for word); a tuning set holding such a copy would flatter test and held-out figures."""
