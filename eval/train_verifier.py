@@ -43,7 +43,7 @@ from rag.service import QAService  # noqa: E402
 from rag.verify import MAX_TOKENS, VERIFIER_DIR  # noqa: E402
 
 OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
-EPOCHS, LEARNING_RATE, BATCH, SEED, FOLDS = 4, 4e-5, 16, 0, 5
+EPOCHS, LEARNING_RATE, BATCH, SEED = 4, 4e-5, 16, 0
 
 
 def main() -> None:
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=6, help="keep the first N transformer layers")
     parser.add_argument("--oof", type=Path, default=OOF)
     parser.add_argument("--model", type=Path, default=VERIFIER_DIR / "model.onnx")
+    parser.add_argument("--folds", type=int, default=5, help="out-of-fold scores from this many folds")
     parser.add_argument("--oof-only", action="store_true", help="measure only; do not train and export the final model")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -63,10 +64,10 @@ def main() -> None:
     labels = np.array([q.answerable for q in questions], dtype=int)
 
     oof = np.zeros(len(questions))
-    for fold, (train, held) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(labels, labels)):
+    for fold, (train, held) in enumerate(StratifiedKFold(args.folds, shuffle=True, random_state=SEED).split(labels, labels)):
         model = fit([p for i in train for p in pairs[i]], settings.model_path, args.layers)
         oof[held] = score(model, settings.model_path, [(questions[i].question, sentences[i][0]) for i in held])
-        print(f"fold {fold + 1}/{FOLDS} done", flush=True)
+        print(f"fold {fold + 1}/{args.folds} done", flush=True)
     args.oof.write_text(json.dumps({q.question: round(float(s), 4) for q, s in zip(questions, oof)}, indent=0, ensure_ascii=False) + "\n")
     print(f"wrote {args.oof}")
     if not args.oof_only:
