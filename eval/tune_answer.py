@@ -20,11 +20,15 @@ because the dev split alone has 8 unanswerable questions and few in parts:
 - eval/tuning_sections.jsonl: 361 questions (171 answerable, 190 near-miss unanswerable), written
   section by section by four helpers; of the 480 they wrote, those within 0.8 cosine of a test or
   held-out question, or 0.95 of a dev or tuning question, were dropped.
-The last three were written by helpers who saw the report but no other question set.
+- eval/tuning_more.jsonl: 469 more (228 answerable, 241 unanswerable), a second round of four helpers
+  (2026-12-02), checked against test and held-out questions (0.8) and the sets above (0.92).
+The last four were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl is never read here.
 
-The verifier's feature is each question's out-of-fold score from eval/verifier_oof.json (written
-by eval/train_verifier.py, which must run first): the shipped verifier has seen these questions.
+The verifier's feature is each question's score from a verifier that did not see it, from
+eval/verifier_oof.json: out-of-fold scores written by eval/train_verifier.py for the questions the
+shipped verifier was trained on, and its own scores for those it never saw (tuning_more.jsonl,
+written after it was trained; the file was extended with them on 2026-12-02).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,17 +51,18 @@ def test_the_api_says_so_when_the_verifier_is_missing(settings, tmp_path, monkey
         assert client.get("/health").status_code == 503
 
 
-def test_the_verifier_can_be_switched_off_with_its_own_fitted_model(settings):
-    """The README's fast path: RAG_ANSWER_VERIFIER=0 with the weights fitted without the verifier."""
-    from dataclasses import replace
-
+def test_the_readme_fast_path_switches_the_verifier_off_with_its_own_fitted_model(settings, monkeypatch):
+    """The README's fast path, read from the README itself, so that a refit cannot leave it stale."""
+    from rag.config import PROJECT_ROOT, Settings
     from rag.service import QAService
 
-    fast = replace(settings, answer_verifier=False, answer_no_answer_weights=UNVERIFIED_WEIGHTS, answer_min_confidence=0.35)
+    command = re.search(r"RAG_ANSWER_VERIFIER=0 .*? make run", (PROJECT_ROOT / "README.md").read_text(), re.S)
+    assert command, "the README gives the fast path's command"
+    for name, value in re.findall(r"(RAG_[A-Z_]+)=(\S+)", command.group()):
+        monkeypatch.setenv(name, value)
+    fast = Settings.from_env()
+    assert fast.answer_no_answer_weights[-1] == 0.0 and fast.answer_no_answer_weights != settings.answer_no_answer_weights
     service = QAService.open(fast)
     assert service.verifier is None
     assert "84 children" in service.ask("How many children did Tajikistan bring back from Iraq?").answer.text
     assert service.ask("How many moons does Jupiter have?").answer is None
-
-
-UNVERIFIED_WEIGHTS = (-2.2923, 3.0097, 1.2954, 0.5762, -0.9745, -1.485, -2.7988, 0.0)

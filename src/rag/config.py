@@ -57,8 +57,8 @@ class Settings:
     # model fitted without it, as the README gives, or "no answer" is judged with a feature missing.
     answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
-    answer_no_answer_weights: tuple[float, ...] = (-0.8111, 2.1948, 0.4473, 0.5918, -0.6178, -1.3914, -2.3086, 0.5233)
-    answer_min_confidence: float = 0.22
+    answer_no_answer_weights: tuple[float, ...] = (-0.585, 1.6894, 0.2115, 0.8361, -0.2805, -0.4678, -2.0696, 0.537)
+    answer_min_confidence: float = 0.19
 
     max_context_tokens: int = 8192
 

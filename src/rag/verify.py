@@ -4,7 +4,7 @@ The retrieval model embeds the question and the sentence apart, so "How many of 
 were girls?" sits as close to "79 children were repatriated" as an answerable paraphrase does. This
 verifier is all-MiniLM-L6-v2 fine-tuned as a cross-encoder on the project's own dev split and
 tuning sets (eval/train_verifier.py), exported to ONNX and quantised to int8: one question and one
-sentence, about 3 ms on 2 cores. Its logit is one of the no-answer model's features.
+sentence, about 5 ms on 2 cores. Its logit is one of the no-answer model's features.
 """
 
 from __future__ import annotations
