@@ -1,7 +1,7 @@
 """Fine-tune the answer verifier: MiniLM read as a cross-encoder over (question, answer sentence).
 
 Run: .venv/bin/python eval/train_verifier.py   (about 35 minutes on 2 cores; then eval/tune_answer.py)
-     --layers N keeps the first N of MiniLM's 6 layers (faster, see README); --oof/--model write elsewhere (for experiments).
+     --layers N keeps the first N of MiniLM's 6 layers (faster, less accurate: see below); --oof/--model write elsewhere (for experiments).
 
 Why: the no-answer model's other features (similarity, keyword share, missing words, the kind of
 thing asked for) cannot tell "How many of the 79 children were girls?" from an answerable

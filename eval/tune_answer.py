@@ -36,8 +36,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
