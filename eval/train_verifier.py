@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python eval/train_verifier.py   (about 35 minutes on 2 cores; then eval/tune_answer.py)
      --layers N keeps the first N of MiniLM's 6 layers (faster, less accurate: see below); --oof/--model write elsewhere (for experiments).
+     --score-unseen adds, for questions the OOF file lacks, the shipped verifier's own scores (for sets written after it was trained).
 
 Why: the no-answer model's other features (similarity, keyword share, missing words, the kind of
 thing asked for) cannot tell "How many of the 79 children were girls?" from an answerable
@@ -20,7 +21,7 @@ Writes:
   is what eval/tune_answer.py fits the no-answer model on; in-sample scores would be too sure.
 
 The shipped model (2026-11-25) was trained on 580 questions, before eval/tuning_more.jsonl existed;
-its scores on those 469 were added to eval/verifier_oof.json as they stand. A rerun trains on all
+its scores on those 469 were added to eval/verifier_oof.json as they stand (--score-unseen). A rerun trains on all
 1,048. Tried and not shipped (2026-12-02): --layers 3 on all 1,048 (about half the cost per question)
 gave out-of-fold AUC 0.84 against 0.88 for the shipped 6 layers on the same questions, and
 leave-one-out no-answer precision 0.57 against 0.69.
@@ -46,7 +47,7 @@ import tune_answer  # noqa: E402  (the question sets, and the service's retrieva
 from rag.config import PROJECT_ROOT, Settings  # noqa: E402
 from rag.gold import load_gold, select_split  # noqa: E402
 from rag.service import QAService  # noqa: E402
-from rag.verify import MAX_TOKENS, VERIFIER_DIR  # noqa: E402
+from rag.verify import MAX_TOKENS, VERIFIER_DIR, load_verifier  # noqa: E402
 
 OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
 EPOCHS, LEARNING_RATE, BATCH, SEED = 4, 4e-5, 16, 0
@@ -59,12 +60,15 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=VERIFIER_DIR / "model.onnx")
     parser.add_argument("--folds", type=int, default=5, help="out-of-fold scores from this many folds")
     parser.add_argument("--oof-only", action="store_true", help="measure only; do not train and export the final model")
+    parser.add_argument("--score-unseen", action="store_true", help="train nothing: score the questions --oof lacks with the shipped verifier")
     args = parser.parse_args()
     torch.set_num_threads(2)
     settings = Settings.from_env()
     service = QAService.open(settings, verifier=False)
     gold = select_split(load_gold(tune_answer.GOLD), tune_answer.GOLD, "dev")
     questions = gold + [q for path in tune_answer.TUNING for q in load_gold(path)]
+    if args.score_unseen:
+        return score_unseen(service, questions, args.oof)
     sentences = [best_sentences(service, q.question) for q in questions]
     pairs = [training_pairs(q, s) for q, s in zip(questions, sentences)]
     labels = np.array([q.answerable for q in questions], dtype=int)
@@ -79,6 +83,16 @@ def main() -> None:
     if not args.oof_only:
         export(fit([p for ps in pairs for p in ps], settings.model_path, args.layers), settings.model_path, args.model)
         print(f"wrote {args.model}")
+
+
+def score_unseen(service: QAService, questions, oof_path: Path) -> None:
+    """Questions written after the shipped verifier was trained are out-of-sample for it as they stand."""
+    verifier = load_verifier(service.settings)
+    oof = json.loads(oof_path.read_text(encoding="utf-8"))
+    unseen = [q.question for q in questions if q.question not in oof]
+    oof |= {q: round(verifier.logit(q, best_sentences(service, q)[0]), 4) for q in unseen}
+    oof_path.write_text(json.dumps(oof, indent=0, ensure_ascii=False) + "\n")
+    print(f"scored {len(unseen)} unseen questions into {oof_path}")
 
 
 def best_sentences(service: QAService, question: str) -> list[str]:

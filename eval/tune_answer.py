@@ -44,12 +44,12 @@ import numpy as np
 from rag import answer as answering
 from rag.config import PROJECT_ROOT, Settings
 from rag.evaluate import GivenAnswer
-from rag.gold import load_gold, select_split
+from rag.gold import TUNING_SETS, load_gold, select_split
 from rag.service import QAService
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 VERIFIER_OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
-TUNING = [PROJECT_ROOT / "eval" / name for name in ("calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl", "tuning_more.jsonl")]
+TUNING = [GOLD.with_name(name) for name in TUNING_SETS]
 GRID = {
     "passages": [3, 4, 5],
     "keyword_weight": [0.3, 0.5, 0.7, 1.0],
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oof", type=Path, default=VERIFIER_OOF, help="the verifier's out-of-fold scores (train_verifier.py --oof)")
     args = parser.parse_args()
-    service = QAService.open(Settings.from_env(), verifier=False)  # its scores come from VERIFIER_OOF
+    service = QAService.open(Settings.from_env(), verifier=False)  # its scores come from --oof
     dev = select_split(load_gold(GOLD), GOLD, "dev")
     questions = dev + [q for path in TUNING for q in load_gold(path)]
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]

@@ -9,10 +9,9 @@ import pytest
 
 from rag.citations import resolve_citations
 from rag.config import PROJECT_ROOT
-from rag.gold import GoldError, GoldQuestion, load_gold, select_split, split_file, validate_gold
+from rag.gold import TUNING_SETS, GoldError, GoldQuestion, load_gold, select_split, split_file, validate_gold
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
-TUNING_SETS = ["calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl", "tuning_more.jsonl"]
 
 
 @pytest.fixture(scope="module")
