@@ -1,12 +1,12 @@
-"""Fit the answer sentence's scoring and the no-answer model on the gold DEV split only.
+"""Fit the answer sentence's scoring and the no-answer model on the gold dev split and the tuning sets (never test).
 
 Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to config.py by hand)
 
 1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence margin): a grid search for
    the share of answerable questions whose answer holds an accepted answer, less a small charge per
    two-sentence answer so that a second sentence has to earn its place.
-2. No-answer: a logistic regression (scikit-learn, classes balanced) over the chosen sentence's
-   Evidence. The threshold is the one that maximises the F1 of "no answer" under leave-one-out
+2. No-answer: a logistic regression (classes balanced, each weight held to the sign Evidence gives it)
+   over the chosen sentence's Evidence. The threshold is the one that maximises the F1 of "no answer" under leave-one-out
    predictions, with the unanswerable questions weighted back to the dev split's share of them, and
    the leave-one-out figures are printed as the estimate.
 
@@ -76,7 +76,7 @@ def main() -> None:
     print(f"no-answer model: answer_no_answer_weights={tuple(round(w, 4) for w in weights)} answer_min_confidence={threshold:.3f}")
     print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable)")
     print("leave-one-out on dev + tuning sets: no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(*loo))
-    fast, fast_threshold, fast_loo, _ = fit_no_answer(x[:, :-1], y, unanswerable_weight)  # the verified column is last
+    fast, fast_threshold, fast_loo, _ = fit_no_answer(x[:, :-1], y, unanswerable_weight, answering.Evidence.signs()[:-1])  # verified is last
     print(f"without the verifier (RAG_ANSWER_VERIFIER=0): answer_no_answer_weights={(*(round(w, 4) for w in fast), 0.0)} "
           f"answer_min_confidence={fast_threshold:.3f}; leave-one-out P {fast_loo[0]:.3f} R {fast_loo[1]:.3f} kept {fast_loo[2]:.3f}")
     print("\n| RAG_ANSWER_MIN_CONFIDENCE | no-answer P | no-answer R | answerable questions answered |\n|---|---|---|---|")
@@ -131,18 +131,34 @@ def features(service, questions, retrieved, params, oof_path: Path = VERIFIER_OO
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 
 
-def fit_no_answer(x: np.ndarray, y: np.ndarray, unanswerable_weight: float):
-    from sklearn.linear_model import LogisticRegression
-
-    def model():
-        return LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
-
-    loo = np.array([model().fit(np.delete(x, i, 0), np.delete(y, i)).predict_proba(x[i : i + 1])[0, 1] for i in range(len(y))])
+def fit_no_answer(x: np.ndarray, y: np.ndarray, unanswerable_weight: float, signs: tuple[int, ...] = answering.Evidence.signs()):
+    loo = np.array([predict(fit_signed_logistic(np.delete(x, i, 0), np.delete(y, i), signs), x[i : i + 1])[0] for i in range(len(y))])
     candidates = ((t, no_answer_stats(loo, y, t, unanswerable_weight)) for t in np.arange(0.05, 0.96, 0.01))
     threshold, stats = max(candidates, key=lambda ts: (ts[1][3], -abs(ts[0] - 0.5)))
-    final = model().fit(x, y)
-    weights = (float(final.intercept_[0]), *map(float, final.coef_[0]))
-    return weights, float(threshold), stats[:3], loo
+    return tuple(map(float, fit_signed_logistic(x, y, signs))), float(threshold), stats[:3], loo
+
+
+def fit_signed_logistic(x: np.ndarray, y: np.ndarray, signs: tuple[int, ...]) -> np.ndarray:
+    """Logistic regression (L2, classes balanced) with each weight held to its feature's sign: bias first, then weights.
+
+    scikit-learn's LogisticRegression has no bounds on its weights; L-BFGS-B over the same loss does."""
+    from scipy.optimize import minimize
+
+    sample_weight = np.where(y == 1, len(y) / (2 * np.sum(y == 1)), len(y) / (2 * np.sum(y == 0)))
+    target = 2 * y - 1
+
+    def loss(theta: np.ndarray):
+        margin = target * (theta[0] + x @ theta[1:])
+        slope = -sample_weight * target / (1 + np.exp(margin))
+        value = np.sum(sample_weight * np.logaddexp(0, -margin)) + 0.5 / C * theta[1:] @ theta[1:]
+        return value, np.r_[slope.sum(), x.T @ slope + theta[1:] / C]
+
+    bounds = [(None, None)] + [(0, None) if sign > 0 else (None, 0) for sign in signs]
+    return minimize(loss, np.zeros(1 + x.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds).x
+
+
+def predict(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(theta[0] + x @ theta[1:])))
 
 
 def no_answer_stats(p_answer: np.ndarray, answerable: np.ndarray, threshold: float, unanswerable_weight: float = 1.0):

@@ -24,6 +24,8 @@ def test_expected_answer_types():
     assert expected_type("Who directs Barqaror Hayot?") is None
     assert matches_type("On April 30th, 2019, 84 children were repatriated", "number")
     assert matches_type("in March 2021", "date") and not matches_type("in the spring", "date")
+    # every number word the report spells out counts: "Sixteen ... centers have been established" answers "how many"
+    assert matches_type("Sixteen rehabilitation centers", "number") and matches_type("for eighteen months", "duration")
     assert expected_type("How did children react when aircraft flew over?") is None  # "when" as a conjunction
 
 
@@ -34,6 +36,9 @@ def test_a_figure_the_question_gives_is_not_an_answer_to_it():
     assert holds_new("Of the 79 children, 41 were girls.", "number", given)
     assert holds_new("Of the 79 children, most were girls.", "share", given)
     assert given_figures("In how many cases did 1,200 tests fail in 2019?") == {"1,200", "2019"}
+    spelled = given_figures("How many of Kazakhstan's Sixteen centres are in Almaty?")
+    assert not holds_new("sixteen centres have been established", "number", spelled)
+    assert holds_new("Sixteen centres were set up, three of them in Almaty", "number", spelled)
 
 
 def test_a_sentence_that_announces_a_list_brings_the_next_one():
@@ -52,6 +57,12 @@ def test_no_answer_model_is_a_probability_that_falls_with_missing_words_and_doub
     assert answer_probability(seen, AnswerParams()) == 0.5  # an unfitted model has no opinion
     with pytest.raises(ValueError, match="8 numbers"):
         AnswerParams(no_answer_weights=(1.0, 2.0))
+
+
+def test_each_no_answer_weight_pulls_the_way_its_evidence_says(settings):
+    """The fit holds each weight to its sign: missing words never count for an answer (eval/tune_answer.py)."""
+    weights = settings.answer_no_answer_weights[1:]
+    assert all(w * sign >= 0 for w, sign in zip(weights, Evidence.signs(), strict=True))
 
 
 def test_answer_sentence_holds_the_number(service):

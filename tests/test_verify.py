@@ -53,6 +53,7 @@ def test_the_api_says_so_when_the_verifier_is_missing(settings, tmp_path, monkey
 
 def test_the_readme_fast_path_switches_the_verifier_off_with_its_own_fitted_model(settings, monkeypatch):
     """The README's fast path, read from the README itself, so that a refit cannot leave it stale."""
+    from rag.answer import Evidence
     from rag.config import PROJECT_ROOT, Settings
     from rag.service import QAService
 
@@ -62,6 +63,7 @@ def test_the_readme_fast_path_switches_the_verifier_off_with_its_own_fitted_mode
         monkeypatch.setenv(name, value)
     fast = Settings.from_env()
     assert fast.answer_no_answer_weights[-1] == 0.0 and fast.answer_no_answer_weights != settings.answer_no_answer_weights
+    assert all(w * sign >= 0 for w, sign in zip(fast.answer_no_answer_weights[1:], Evidence.signs(), strict=True))
     service = QAService.open(fast)
     assert service.verifier is None
     assert "84 children" in service.ask("How many children did Tajikistan bring back from Iraq?").answer.text

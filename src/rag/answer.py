@@ -22,14 +22,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 import numpy as np
 
 from rag.models import Hit, Sentence
 
-_WORD_NUMBER = r"(\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many)"
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+                 r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|dozens?")
+_WORD_NUMBER = r"(\d[\d,.]*|an?|" + _NUMBER_WORDS + r"|several|few|many)"
 # What a question asks for, most specific first: each kind with the pattern of a question asking
 # for it and of a sentence that holds one. A sentence without the kind asked for is a near miss.
 _KINDS: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
@@ -51,9 +53,9 @@ _KINDS: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
      re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")),
     ("number",
      re.compile(r"\b(how (many|much)|what number|number of|percent)", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|dozens?)\b", re.I)),
+     re.compile(r"\d|\b(" + _NUMBER_WORDS + r")\b", re.I)),
 )
-_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")
+_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?|\b(?:" + _NUMBER_WORDS + r")\b", re.I)  # "79", "sixteen"
 _HOLDS = {kind: holds for kind, _, holds in _KINDS}
 _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
 _LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next sentence lists
@@ -84,18 +86,28 @@ class AnswerParams:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the chosen sentence has going for it; the no-answer model reads these."""
+    """What the chosen sentence has going for it (sign +1) and what a near miss looks like (-1).
 
-    dense: float  # its embedding similarity to the question
-    keyword: float  # its BM25 share, relative to the best unit
-    missing_top: float  # share of the question's weight (IDF) that no top passage mentions
-    missing_sentence: float  # ... that the sentence itself does not mention
-    missing_name: float  # rarity of a name in the question that no top passage mentions, in [0, 1]
-    mismatch: float  # 1 when a kind of thing was asked for (a number, a date ...) and the sentence holds none besides the question's own
-    verified: float  # the verifier's logit for the question and the sentence read together (verify.py)
+    The no-answer model reads these; its fit (eval/tune_answer.py) holds each weight to its field's
+    sign. Unconstrained, correlated features traded weight until "the top passages miss the
+    question's words" counted *for* an answer, and "What causes the northern lights?" got one.
+    """
+
+    dense: float = field(metadata={"sign": 1})  # its embedding similarity to the question
+    keyword: float = field(metadata={"sign": 1})  # its BM25 share, relative to the best unit
+    missing_top: float = field(metadata={"sign": -1})  # share of the question's weight (IDF) that no top passage mentions
+    missing_sentence: float = field(metadata={"sign": -1})  # ... that the sentence itself does not mention
+    missing_name: float = field(metadata={"sign": -1})  # rarity of a name in the question that no top passage mentions, in [0, 1]
+    mismatch: float = field(metadata={"sign": -1})  # 1 when a kind of thing was asked for (a number, a date ...) and the sentence holds none besides the question's own
+    verified: float = field(metadata={"sign": 1})  # the verifier's logit for the question and the sentence read together (verify.py)
 
     def vector(self) -> tuple[float, ...]:
-        return (self.dense, self.keyword, self.missing_top, self.missing_sentence, self.missing_name, self.mismatch, self.verified)
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    @classmethod
+    def signs(cls) -> tuple[int, ...]:
+        """The direction each field may pull the probability of an answer, in `vector()` order."""
+        return tuple(f.metadata["sign"] for f in fields(cls))
 
 
 @dataclass(frozen=True)
@@ -145,12 +157,12 @@ def holds_new(text: str, kind: str, given: frozenset[str]) -> bool:
     """Whether `text` holds the kind asked for besides the figures the question itself gives:
     "How many of the 79 children were girls?" is not answered by "79 children were repatriated"."""
     if given:
-        text = _FIGURE.sub(lambda m: " " if m.group() in given else m.group(), text)
+        text = _FIGURE.sub(lambda m: " " if m.group().casefold() in given else m.group(), text)
     return matches_type(text, kind)
 
 
 def given_figures(question: str) -> frozenset[str]:
-    return frozenset(_FIGURE.findall(question))
+    return frozenset(f.casefold() for f in _FIGURE.findall(question))
 
 
 def candidates(

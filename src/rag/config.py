@@ -57,8 +57,8 @@ class Settings:
     # model fitted without it, as the README gives, or "no answer" is judged with a feature missing.
     answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
-    answer_no_answer_weights: tuple[float, ...] = (-0.585, 1.6894, 0.2115, 0.8361, -0.2805, -0.4678, -2.0696, 0.537)
-    answer_min_confidence: float = 0.19
+    answer_no_answer_weights: tuple[float, ...] = (-0.1946, 1.4451, 0.1165, 0.0, 0.0, -0.3273, -2.3846, 0.5419)
+    answer_min_confidence: float = 0.21
 
     max_context_tokens: int = 8192
 
