@@ -89,8 +89,8 @@ class Evidence:
     """What the chosen sentence has going for it (sign +1) and what a near miss looks like (-1).
 
     The no-answer model reads these; its fit (eval/tune_answer.py) holds each weight to its field's
-    sign. Unconstrained, correlated features traded weight until "the top passages miss the
-    question's words" counted *for* an answer, and "What causes the northern lights?" got one.
+    sign. Unconstrained, the correlated "missing" features traded weight: one fit put +0.84 on
+    missing_top, so words that no top passage mentions counted *for* an answer.
     """
 
     dense: float = field(metadata={"sign": 1})  # its embedding similarity to the question
