@@ -84,8 +84,14 @@ def test_a_question_in_parts_gets_a_sentence_for_each_part(service):
     assert [c.number for c in answer.citations] == [n for e in answer.excerpts for n in e.footnotes]
 
 
-def test_off_topic_question_gets_no_answer(service):
-    result = service.ask("Who won the football world cup in 1998?")
+@pytest.mark.parametrize("question", [
+    "Who won the football world cup in 1998?",
+    # written on 2026-12-02, after the fit; in no tuning set
+    "Who discovered penicillin?", "How many bones are in the adult human body?", "What year did the Berlin Wall fall?",
+    "What is the population of Bishkek?",
+])
+def test_off_topic_question_gets_no_answer(service, question):
+    result = service.ask(question)
     assert result.answer is None and result.no_answer_reason
 
 
