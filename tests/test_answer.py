@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, expected_type, given_figures, holds_new, matches_type
+from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, choose, expected_type, given_figures, holds_new, matches_type
 from rag.chunk import tiktoken_counter
 from rag.context import pack, passage_block
 
@@ -82,6 +83,18 @@ def test_a_question_in_parts_gets_a_sentence_for_each_part(service):
         assert result.passages[e.rank - 1].chunk_id == e.chunk_id
         assert e.footnotes == [int(n) for n in re.findall(r"\[(\d+)\]", e.text)]
     assert [c.number for c in answer.citations] == [n for e in answer.excerpts for n in e.footnotes]
+
+
+def test_a_question_in_parts_is_answered_when_the_whole_is_or_every_part_is(service):
+    question = "How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?"
+    hits, scores, _ = service.retrieve(question, 5, "hybrid")
+    ranked = service.candidates(question, hits, scores)
+    params = replace(service.answer_params, no_answer_weights=(0.0,) * 7 + (1.0,), min_confidence=0.5)  # the verifier's word alone
+    sure, doubt = (Evidence(0.7, 1.0, 0.0, 0.0, 0.0, 0.0, verified) for verified in (3.0, -3.0))
+    assert choose(ranked, params, doubt) is None
+    assert choose(ranked, params, doubt, part_evidence=[sure, sure]) is not None
+    assert choose(ranked, params, doubt, part_evidence=[sure, doubt]) is None
+    assert choose(ranked, params, sure, part_evidence=[sure, doubt]) is not None
 
 
 @pytest.mark.parametrize("question", [

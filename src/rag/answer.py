@@ -200,14 +200,20 @@ def answer_probability(e: Evidence, params: AnswerParams) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def choose(ranked: list[Candidate], params: AnswerParams, e: Evidence | None, part_bests: Sequence[Candidate] = ()) -> AnswerChoice | None:
+def choose(
+    ranked: list[Candidate], params: AnswerParams, e: Evidence | None, part_bests: Sequence[Candidate] = (), part_evidence: Sequence[Evidence] = ()
+) -> AnswerChoice | None:
     """The best sentence (with a close second), unless the model says the report likely does not answer.
     `part_bests` (the best sentence for each part of a question in parts) join it, so that a
-    question asking about two things gets both."""
+    question asking about two things gets both. Such a question is answered when the whole is, or
+    when every part is (`part_evidence`): when no one sentence answers both parts, the whole
+    question's best sentence reads as a near miss."""
     if not ranked or e is None:
         return None
     best = ranked[0]
     confidence = answer_probability(e, params)
+    if part_evidence:
+        confidence = max(confidence, min(answer_probability(p, params) for p in part_evidence))
     if confidence < params.min_confidence:
         return None
     picked = _with_neighbours(best)

@@ -224,12 +224,14 @@ class QAService:
         parts: Sequence[Part] = (),
     ) -> answering.AnswerChoice | None:
         """The answer sentence(s), or None; `params` overrides the configured ones (for tuning).
-        Whether the report answers is judged on the whole question; each part then adds its best sentence."""
+        Whether the report answers is judged on the whole question, or on each part; each part adds its best sentence."""
         params = params or self.answer_params
         if not ranked:
             return None
-        part_bests = [c[0] for c in (self.candidates(p.question, hits, p.scores, params) for p in parts) if c]
-        return answering.choose(ranked, params, self.evidence(question, terms, hits, ranked, params), part_bests)
+        part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
+        part_evidence = [self.evidence(p.question, p.scores.terms, hits, r, params) for p, r in part_ranked]
+        whole = self.evidence(question, terms, hits, ranked, params)
+        return answering.choose(ranked, params, whole, [r[0] for _, r in part_ranked], part_evidence)
 
     def evidence(
         self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams
