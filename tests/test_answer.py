@@ -30,6 +30,17 @@ def test_expected_answer_types():
     assert expected_type("How did children react when aircraft flew over?") is None  # "when" as a conjunction
 
 
+def test_a_question_asking_who_which_or_why_is_not_asking_for_the_figure_it_mentions():
+    assert expected_type("Which Kazakh city hosts the largest number of returnees?") is None
+    assert expected_type("Why are there no official figures on how many Central Asians left?") is None
+    assert expected_type("Who is the source for the number of Tajik citizens still in Al-Hawl?") is None
+    # ... unless a clause of its own asks for it
+    assert expected_type("Which state alone has repatriated men, and how many did it bring back?") == "number"
+    assert expected_type("According to Table 1, how many men did Kazakhstan repatriate?") == "number"
+    assert expected_type("Which year did Kazakhstan start Operation Zhusan?") == "date"
+    assert expected_type("Who founded Barqaror Hayot, and in what year?") == "date"
+
+
 def test_a_figure_the_question_gives_is_not_an_answer_to_it():
     given = given_figures("How many of the 79 children repatriated to Kyrgyzstan were girls?")
     assert given == {"79"}

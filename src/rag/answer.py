@@ -55,6 +55,8 @@ _KINDS: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
      re.compile(r"\b(how (many|much)|what number|number of|percent)", re.I),
      re.compile(r"\d|\b(" + _NUMBER_WORDS + r")\b", re.I)),
 )
+_ASKS_OTHER = re.compile(r"^\W*(why|who|whose|whom|which|where)\b", re.I)
+_CLAUSE_START = re.compile(r"(^\W*|([,;]|\b(and|or|if so))(\s+(in|on|at|for|by|since|from))?)\s*$", re.I)  # what precedes a clause of its own
 _FIGURE = re.compile(r"\d(?:[\d,.]*\d)?|\b(?:" + _NUMBER_WORDS + r")\b", re.I)  # "79", "sixteen"
 _HOLDS = {kind: holds for kind, _, holds in _KINDS}
 _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
@@ -144,8 +146,17 @@ class AnswerChoice:
 
 
 def expected_type(question: str) -> str | None:
-    """The kind of thing asked for ("money" for "how much did it cost"), or None."""
-    return next((kind for kind, asks, _ in _KINDS if asks.search(question)), None)
+    """The kind of thing asked for ("money" for "how much did it cost"), or None.
+
+    A question opening with "Why", "Who", "Which" or "Where" asks for that, whatever figures it
+    mentions ("Which city hosts the largest number of returnees?", "Why are there no figures on how
+    many left?"), unless a later clause asks for the kind itself ("..., and how many men did it bring back?")."""
+    asks_other = _ASKS_OTHER.match(question)
+    for kind, asks, _ in _KINDS:
+        for m in asks.finditer(question):
+            if not asks_other or _CLAUSE_START.search(question[: m.start()]):
+                return kind
+    return None
 
 
 @lru_cache(maxsize=8192)  # mostly the report's own sentences; saves a regex per sentence per query
