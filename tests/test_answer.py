@@ -102,10 +102,22 @@ def test_a_question_in_parts_is_answered_when_the_whole_is_or_every_part_is(serv
     ranked = service.candidates(question, hits, scores)
     params = replace(service.answer_params, no_answer_weights=(0.0,) * 7 + (1.0,), min_confidence=0.5)  # the verifier's word alone
     sure, doubt = (Evidence(0.7, 1.0, 0.0, 0.0, 0.0, 0.0, verified) for verified in (3.0, -3.0))
-    assert choose(ranked, params, doubt) is None
-    assert choose(ranked, params, doubt, part_evidence=[sure, sure]) is not None
-    assert choose(ranked, params, doubt, part_evidence=[sure, doubt]) is None
-    assert choose(ranked, params, sure, part_evidence=[sure, doubt]) is not None
+    assert choose(ranked, params, [doubt]) is None
+    assert choose(ranked, params, [doubt], part_evidence=[sure, sure]) is not None
+    assert choose(ranked, params, [doubt], part_evidence=[sure, doubt]) is None
+    assert choose(ranked, params, [sure], part_evidence=[sure, doubt]) is not None
+
+
+def test_a_runner_up_the_model_believes_answers_and_joins_the_best_sentence(service):
+    question = "How many children did Tajikistan bring back from Iraq?"
+    hits, scores, _ = service.retrieve(question, 5, "hybrid")
+    ranked = service.candidates(question, hits, scores)
+    params = replace(service.answer_params, no_answer_weights=(0.0,) * 7 + (1.0,), min_confidence=0.5)  # the verifier's word alone
+    sure, doubt = (Evidence(0.7, 1.0, 0.0, 0.0, 0.0, 0.0, verified) for verified in (3.0, -3.0))
+    assert choose(ranked, params, [doubt, doubt]) is None
+    believed = choose(ranked, params, [doubt, sure])
+    assert believed is not None and believed.confidence == choose(ranked, params, [sure]).confidence
+    assert ranked[0].sentence in believed.sentences and ranked[1].sentence in believed.sentences
 
 
 @pytest.mark.parametrize("question", [

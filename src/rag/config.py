@@ -57,8 +57,8 @@ class Settings:
     # model fitted without it, as the README gives, or "no answer" is judged with a feature missing.
     answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
-    answer_no_answer_weights: tuple[float, ...] = (-0.1946, 1.4451, 0.1165, 0.0, 0.0, -0.3273, -2.3846, 0.5419)
-    answer_min_confidence: float = 0.21
+    answer_no_answer_weights: tuple[float, ...] = (-0.1793, 1.4248, 0.1247, 0.0, 0.0, -0.3259, -2.6817, 0.5436)
+    answer_min_confidence: float = 0.27
 
     max_context_tokens: int = 8192
 

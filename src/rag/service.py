@@ -230,20 +230,20 @@ class QAService:
             return None
         part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
         part_evidence = [self.evidence(p.question, p.scores.terms, hits, r, params) for p, r in part_ranked]
-        whole = self.evidence(question, terms, hits, ranked, params)
-        return answering.choose(ranked, params, whole, [r[0] for _, r in part_ranked], part_evidence)
+        contenders = [self.evidence(question, terms, hits, ranked, params, i) for i in range(min(answering.CONTENDERS, len(ranked)))]
+        return answering.choose(ranked, params, contenders, [r[0] for _, r in part_ranked], part_evidence)
 
     def evidence(
-        self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams
+        self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams, i: int = 0
     ) -> answering.Evidence:
-        """What the no-answer model reads about the best sentence."""
-        keywords, top, best = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages]), ranked[0]
+        """What the no-answer model reads about the i-th best sentence."""
+        keywords, top, candidate = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages]), ranked[i]
         return answering.evidence(
-            best,
+            candidate,
             keywords.missing_share(terms, top),
-            keywords.missing_share(terms, [best.row]),
+            keywords.missing_share(terms, [candidate.row]),
             keywords.missing_name(terms, top),
-            self.verifier.logit(question, best.sentence.clean) if self.verifier else 0.0,
+            self.verifier.logit(question, candidate.sentence.clean) if self.verifier else 0.0,
         )
 
     def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:
