@@ -9,9 +9,9 @@ Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to c
    over the best sentence's Evidence. The service judges the best sentence and the runner-up and takes
    the likelier (answer.CONTENDERS), so the threshold is chosen on that probability, where the verifier's
    word on any sentence is out of sample: on the questions written after it was trained (VERIFIER_UNSEEN),
-   each with the weights fitted without it. It is the threshold that maximises the F1 of "no answer"
-   there, with the unanswerable questions weighted back to the dev split's share of them; the table
-   printed around it is the estimate.
+   each with the weights fitted without it. It is the lowest threshold whose F1 of "no answer" there is
+   within F1_TOLERANCE of the best, with the unanswerable questions weighted back to the dev split's
+   share of them; the table printed around it is the estimate.
 
 Both are fitted on the dev split plus the question sets written for tuning only (TUNING below),
 because the dev split alone has 8 unanswerable questions and few in parts:
@@ -65,6 +65,7 @@ GRID = {
 }
 TWO_SENTENCE_COST = 0.1
 C = 1.0  # inverse regularisation strength
+F1_TOLERANCE = 0.005  # "no answer" F1 within this of the best counts as flat
 
 
 def main() -> None:
@@ -99,13 +100,16 @@ def main() -> None:
 
 
 def choose_threshold(p_answer: np.ndarray, answerable: np.ndarray, unanswerable_weight: float) -> tuple[float, str]:
-    """The threshold of best "no answer" F1 (nearest 0.5 on ties), and a markdown table of the trade-off around it."""
-    candidates = ((round(t, 2), no_answer_stats(p_answer, answerable, t, unanswerable_weight)) for t in np.arange(0.05, 0.96, 0.01))
-    threshold, _ = max(candidates, key=lambda ts: (ts[1][3], -abs(ts[0] - 0.5)))
+    """The lowest threshold whose "no answer" F1 is within F1_TOLERANCE of the best, and a markdown table of the trade-off.
+
+    The lowest, because a refusal hides an answer the report has, while a doubtful answer still shows its
+    confidence beside the passages; and where F1 is flat the data cannot tell the thresholds apart."""
+    f1 = {round(t, 2): no_answer_stats(p_answer, answerable, t, unanswerable_weight)[3] for t in np.arange(0.05, 0.96, 0.01)}
+    threshold = min(t for t, f in f1.items() if f >= max(f1.values()) - F1_TOLERANCE)
     rows = ["| RAG_ANSWER_MIN_CONFIDENCE | no-answer P | no-answer R | answerable questions answered |", "|---|---|---|---|"]
     for t in sorted({0.1, 0.15, 0.2, threshold, 0.3, 0.5}):
         p, r, kept, _ = no_answer_stats(p_answer, answerable, t, unanswerable_weight)
-        rows.append(f"| {t}{' (default: best F1)' if t == threshold else ''} | {p:.2f} | {r:.2f} | {kept:.2f} |")
+        rows.append(f"| {t}{' (default)' if t == threshold else ''} | {p:.2f} | {r:.2f} | {kept:.2f} |")
     return threshold, "\n".join(rows)
 
 

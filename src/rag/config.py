@@ -58,7 +58,7 @@ class Settings:
     answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
     answer_no_answer_weights: tuple[float, ...] = (-0.1793, 1.4248, 0.1247, 0.0, 0.0, -0.3259, -2.6817, 0.5436)
-    answer_min_confidence: float = 0.27
+    answer_min_confidence: float = 0.21
 
     max_context_tokens: int = 8192
 
