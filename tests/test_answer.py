@@ -96,27 +96,30 @@ def test_a_question_in_parts_gets_a_sentence_for_each_part(service):
     assert [c.number for c in answer.citations] == [n for e in answer.excerpts for n in e.footnotes]
 
 
+SURE, DOUBT = (Evidence(0.7, 1.0, 0.0, 0.0, 0.0, 0.0, verified) for verified in (3.0, -3.0))
+
+
+def ranked_and_verifier_alone(service, question):
+    """The question's ranked sentences, and params under which the verifier's word alone decides."""
+    hits, scores, _ = service.retrieve(question, 5, "hybrid")
+    params = replace(service.answer_params, no_answer_weights=(0.0,) * 7 + (1.0,), min_confidence=0.5)
+    return service.candidates(question, hits, scores), params
+
+
 def test_a_question_in_parts_is_answered_when_the_whole_is_or_every_part_is(service):
     question = "How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?"
-    hits, scores, _ = service.retrieve(question, 5, "hybrid")
-    ranked = service.candidates(question, hits, scores)
-    params = replace(service.answer_params, no_answer_weights=(0.0,) * 7 + (1.0,), min_confidence=0.5)  # the verifier's word alone
-    sure, doubt = (Evidence(0.7, 1.0, 0.0, 0.0, 0.0, 0.0, verified) for verified in (3.0, -3.0))
-    assert choose(ranked, params, [doubt]) is None
-    assert choose(ranked, params, [doubt], part_evidence=[sure, sure]) is not None
-    assert choose(ranked, params, [doubt], part_evidence=[sure, doubt]) is None
-    assert choose(ranked, params, [sure], part_evidence=[sure, doubt]) is not None
+    ranked, params = ranked_and_verifier_alone(service, question)
+    assert choose(ranked, params, [DOUBT]) is None
+    assert choose(ranked, params, [DOUBT], part_evidence=[SURE, SURE]) is not None
+    assert choose(ranked, params, [DOUBT], part_evidence=[SURE, DOUBT]) is None
+    assert choose(ranked, params, [SURE], part_evidence=[SURE, DOUBT]) is not None
 
 
 def test_a_runner_up_the_model_believes_answers_and_joins_the_best_sentence(service):
-    question = "How many children did Tajikistan bring back from Iraq?"
-    hits, scores, _ = service.retrieve(question, 5, "hybrid")
-    ranked = service.candidates(question, hits, scores)
-    params = replace(service.answer_params, no_answer_weights=(0.0,) * 7 + (1.0,), min_confidence=0.5)  # the verifier's word alone
-    sure, doubt = (Evidence(0.7, 1.0, 0.0, 0.0, 0.0, 0.0, verified) for verified in (3.0, -3.0))
-    assert choose(ranked, params, [doubt, doubt]) is None
-    believed = choose(ranked, params, [doubt, sure])
-    assert believed is not None and believed.confidence == choose(ranked, params, [sure]).confidence
+    ranked, params = ranked_and_verifier_alone(service, "How many children did Tajikistan bring back from Iraq?")
+    assert choose(ranked, params, [DOUBT, DOUBT]) is None
+    believed = choose(ranked, params, [DOUBT, SURE])
+    assert believed is not None and believed.confidence == choose(ranked, params, [SURE]).confidence
     assert ranked[0].sentence in believed.sentences and ranked[1].sentence in believed.sentences
 
 
