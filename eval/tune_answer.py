@@ -119,10 +119,9 @@ def contender_probability(service, verifier, q, retrieved, params, theta: np.nda
     hits, scores, _ = retrieved
     ranked = service.candidates(q.question, hits, scores, params)
     out = []
-    for i in range(min(answering.CONTENDERS, len(ranked))):
-        e = service.evidence(q.question, scores.terms, hits, ranked, params, i)
+    for c, e in zip(ranked, service.evidence(q.question, scores.terms, hits, ranked, params, answering.CONTENDERS)):
         if verifier is not None:
-            e = replace(e, verified=verifier.logit(q.question, ranked[i].sentence.clean))
+            e = replace(e, verified=verifier.logit(q.question, c.sentence.clean))
         out.append(float(predict(theta, np.array([e.vector()])[:, columns])[0]))
     return max(out)
 
@@ -169,7 +168,7 @@ def features(service, questions, retrieved, params, oof_path: Path = VERIFIER_OO
     rows = []
     for q, (hits, scores, _) in zip(questions, retrieved):
         rk = service.candidates(q.question, hits, scores, params)
-        e = service.evidence(q.question, scores.terms, hits, rk, params)
+        (e,) = service.evidence(q.question, scores.terms, hits, rk, params)
         rows.append(replace(e, verified=oof[q.question]).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 

@@ -229,22 +229,27 @@ class QAService:
         if not ranked:
             return None
         part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
-        part_evidence = [self.evidence(p.question, p.scores.terms, hits, r, params) for p, r in part_ranked]
-        contenders = [self.evidence(question, terms, hits, ranked, params, i) for i in range(min(answering.CONTENDERS, len(ranked)))]
+        part_evidence = [self.evidence(p.question, p.scores.terms, hits, r, params)[0] for p, r in part_ranked]
+        contenders = self.evidence(question, terms, hits, ranked, params, answering.CONTENDERS)
         return answering.choose(ranked, params, contenders, [r[0] for _, r in part_ranked], part_evidence)
 
     def evidence(
-        self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams, i: int = 0
-    ) -> answering.Evidence:
-        """What the no-answer model reads about the i-th best sentence."""
-        keywords, top, candidate = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages]), ranked[i]
-        return answering.evidence(
-            candidate,
-            keywords.missing_share(terms, top),
-            keywords.missing_share(terms, [candidate.row]),
-            keywords.missing_name(terms, top),
-            self.verifier.logit(question, candidate.sentence.clean) if self.verifier else 0.0,
-        )
+        self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams, n: int = 1
+    ) -> list[answering.Evidence]:
+        """What the no-answer model reads about each of the n best sentences; what the top passages
+        miss of the question is the same for all of them."""
+        keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages])
+        missing_top, missing_name = keywords.missing_share(terms, top), keywords.missing_name(terms, top)
+        return [
+            answering.evidence(
+                c,
+                missing_top,
+                keywords.missing_share(terms, [c.row]),
+                missing_name,
+                self.verifier.logit(question, c.sentence.clean) if self.verifier else 0.0,
+            )
+            for c in ranked[:n]
+        ]
 
     def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:
         """The `context` string `ask` would return for these passages in this order."""
