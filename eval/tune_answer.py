@@ -119,7 +119,8 @@ def contender_probability(service, verifier, q, retrieved, params, theta: np.nda
     hits, scores, _ = retrieved
     ranked = service.candidates(q.question, hits, scores, params)
     out = []
-    for c, e in zip(ranked, service.evidence(q.question, scores.terms, hits, ranked, params, answering.CONTENDERS)):
+    contenders = answering.contenders(ranked)
+    for c, e in zip(contenders, service.evidence(q.question, scores.terms, hits, contenders, params)):
         if verifier is not None:
             e = replace(e, verified=verifier.logit(q.question, c.sentence.clean))
         out.append(float(predict(theta, np.array([e.vector()])[:, columns])[0]))
@@ -168,7 +169,7 @@ def features(service, questions, retrieved, params, oof_path: Path = VERIFIER_OO
     rows = []
     for q, (hits, scores, _) in zip(questions, retrieved):
         rk = service.candidates(q.question, hits, scores, params)
-        (e,) = service.evidence(q.question, scores.terms, hits, rk, params)
+        (e,) = service.evidence(q.question, scores.terms, hits, rk[:1], params)
         rows.append(replace(e, verified=oof[q.question]).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, choose, expected_type, given_figures, holds_new, matches_type
+from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, choose, contenders, expected_type, given_figures, holds_new, matches_type
 from rag.chunk import tiktoken_counter
 from rag.context import pack, passage_block
 
@@ -121,6 +121,16 @@ def test_a_runner_up_the_model_believes_answers_and_joins_the_best_sentence(serv
     believed = choose(ranked, params, [DOUBT, SURE])
     assert believed is not None and believed.confidence == choose(ranked, params, [SURE]).confidence
     assert ranked[0].sentence in believed.sentences and ranked[1].sentence in believed.sentences
+
+
+def test_a_runner_up_that_repeats_the_best_sentence_is_not_judged_again(service):
+    """Overlapping chunks put one sentence in two passages; the second copy is no second opinion."""
+    ranked, _ = ranked_and_verifier_alone(service, "How many children did Tajikistan bring back from Iraq?")
+    best = ranked[0]
+    other = next(c for c in ranked if c.sentence.clean != best.sentence.clean)
+    copy = replace(best, score=best.score - 1e-9)
+    assert contenders([best, copy, other]) == [best]
+    assert contenders([best, other, copy]) == [best, other]
 
 
 @pytest.mark.parametrize("question", [

@@ -229,14 +229,14 @@ class QAService:
         if not ranked:
             return None
         part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
-        part_evidence = [self.evidence(p.question, p.scores.terms, hits, r, params)[0] for p, r in part_ranked]
-        contenders = self.evidence(question, terms, hits, ranked, params, answering.CONTENDERS)
+        part_evidence = [self.evidence(p.question, p.scores.terms, hits, r[:1], params)[0] for p, r in part_ranked]
+        contenders = self.evidence(question, terms, hits, answering.contenders(ranked), params)
         return answering.choose(ranked, params, contenders, [r[0] for _, r in part_ranked], part_evidence)
 
     def evidence(
-        self, question: str, terms: QuestionTerms, hits: list[Hit], ranked: list[answering.Candidate], params: answering.AnswerParams, n: int = 1
+        self, question: str, terms: QuestionTerms, hits: list[Hit], sentences: list[answering.Candidate], params: answering.AnswerParams
     ) -> list[answering.Evidence]:
-        """What the no-answer model reads about each of the n best sentences; what the top passages
+        """What the no-answer model reads about each of the given sentences; what the top passages
         miss of the question is the same for all of them."""
         keywords, top = self.retriever.keyword_index, self.retriever.unit_rows(hits[: params.passages])
         missing_top, missing_name = keywords.missing_share(terms, top), keywords.missing_name(terms, top)
@@ -248,7 +248,7 @@ class QAService:
                 missing_name,
                 self.verifier.logit(question, c.sentence.clean) if self.verifier else 0.0,
             )
-            for c in ranked[:n]
+            for c in sentences
         ]
 
     def context_of(self, chunks: Sequence[Chunk], max_tokens: int) -> str:
