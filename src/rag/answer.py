@@ -70,7 +70,9 @@ _LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next
 MAX_SENTENCES = 2  # "the sentence (or two)": a close second only when the first stands alone
 # The best sentence and the runner-up are each judged; the answer is as likely as the likelier. On the
 # 469 tuning questions the verifier never saw, that cut false alarms from 8 of 228 to 2 at the same
-# threshold, and let 8 more of 241 unanswerable questions through; a third contender gained nothing.
+# threshold, and let 8 more of 241 unanswerable questions through; a third contender gained nothing,
+# and neither did a logistic model over both contenders' evidence in place of the likelier one
+# (10-fold AUC 0.899 against 0.896, but 7 false alarms against 2 at the same recall).
 CONTENDERS = 2
 
 
