@@ -26,7 +26,7 @@ because the dev split alone has 8 unanswerable questions and few in parts:
 - eval/tuning_more.jsonl: 469 more (228 answerable, 241 unanswerable), a second round of four helpers
   (2026-12-02), checked against test and held-out questions (0.8) and the sets above (0.92).
 The last four were written by helpers who saw the report but no other question set.
-eval/heldout_unanswerable.jsonl and eval/fresh_check.jsonl are never read here.
+eval/heldout_unanswerable.jsonl, eval/fresh_check.jsonl and eval/fresh_check_2.jsonl are never read here.
 
 The verifier's feature is each question's score from a verifier that did not see it, from
 eval/verifier_oof.json: out-of-fold scores written by eval/train_verifier.py for the questions the
