@@ -106,20 +106,25 @@ def ranked_and_verifier_alone(service, question):
     return service.candidates(question, hits, scores), params
 
 
+def judged(ranked, *evidence):
+    """The ranked sentences, best first, paired with the evidence given for each."""
+    return list(zip(ranked, evidence))
+
+
 def test_a_question_in_parts_is_answered_when_the_whole_is_or_every_part_is(service):
     question = "How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?"
     ranked, params = ranked_and_verifier_alone(service, question)
-    assert choose(ranked, params, [DOUBT]) is None
-    assert choose(ranked, params, [DOUBT], part_evidence=[SURE, SURE]) is not None
-    assert choose(ranked, params, [DOUBT], part_evidence=[SURE, DOUBT]) is None
-    assert choose(ranked, params, [SURE], part_evidence=[SURE, DOUBT]) is not None
+    assert choose(ranked, params, judged(ranked, DOUBT)) is None
+    assert choose(ranked, params, judged(ranked, DOUBT), part_evidence=[SURE, SURE]) is not None
+    assert choose(ranked, params, judged(ranked, DOUBT), part_evidence=[SURE, DOUBT]) is None
+    assert choose(ranked, params, judged(ranked, SURE), part_evidence=[SURE, DOUBT]) is not None
 
 
 def test_a_runner_up_the_model_believes_answers_and_joins_the_best_sentence(service):
     ranked, params = ranked_and_verifier_alone(service, "How many children did Tajikistan bring back from Iraq?")
-    assert choose(ranked, params, [DOUBT, DOUBT]) is None
-    believed = choose(ranked, params, [DOUBT, SURE])
-    assert believed is not None and believed.confidence == choose(ranked, params, [SURE]).confidence
+    assert choose(ranked, params, judged(ranked, DOUBT, DOUBT)) is None
+    believed = choose(ranked, params, judged(ranked, DOUBT, SURE))
+    assert believed is not None and believed.confidence == choose(ranked, params, judged(ranked, SURE)).confidence
     assert ranked[0].sentence in believed.sentences and ranked[1].sentence in believed.sentences
 
 

@@ -232,21 +232,21 @@ def answer_probability(e: Evidence, params: AnswerParams) -> float:
 def choose(
     ranked: list[Candidate],
     params: AnswerParams,
-    evidence: Sequence[Evidence],
+    judged: Sequence[tuple[Candidate, Evidence]],
     part_bests: Sequence[Candidate] = (),
     part_evidence: Sequence[Evidence] = (),
 ) -> AnswerChoice | None:
     """The best sentence (with a close second), unless the model says the report likely does not answer.
-    `evidence` judges the `contenders`, the best sentence and the runner-up: when the runner-up is the
-    likelier answer it joins the best one, so the answer holds the sentence the confidence rests on.
+    `judged` pairs the `contenders` (the best sentence, then the runner-up) with their evidence: when the
+    runner-up is the likelier answer it joins the best one, so the answer holds the sentence the confidence rests on.
     `part_bests` (the best sentence for each part of a question in parts) join it, so that a
     question asking about two things gets both. Such a question is answered when the whole is, or
     when every part is (`part_evidence`): when no one sentence answers both parts, the whole
     question's best sentence reads as a near miss."""
-    if not ranked or not evidence:
+    if not ranked or not judged:
         return None
     best = ranked[0]
-    likelihoods = [answer_probability(e, params) for e in evidence]
+    likelihoods = [answer_probability(e, params) for _, e in judged]
     likeliest = max(range(len(likelihoods)), key=likelihoods.__getitem__)  # the first on a tie: the best sentence
     confidence = likelihoods[likeliest]
     if part_evidence:
@@ -259,7 +259,7 @@ def choose(
         picked.append(second.sentence)
     picks = [(best.hit, s) for s in picked]
     if likeliest > 0:
-        runner_up = contenders(ranked)[likeliest]
+        runner_up = judged[likeliest][0]
         picks.append((runner_up.hit, runner_up.sentence))
     picks += [(c.hit, c.sentence) for c in part_bests]
     return AnswerChoice(_excerpts(picks), round(confidence, 4))

@@ -230,8 +230,9 @@ class QAService:
             return None
         part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
         part_evidence = [self.evidence(p.question, p.scores.terms, hits, r[:1], params)[0] for p, r in part_ranked]
-        contenders = self.evidence(question, terms, hits, answering.contenders(ranked), params)
-        return answering.choose(ranked, params, contenders, [r[0] for _, r in part_ranked], part_evidence)
+        contenders = answering.contenders(ranked)
+        judged = list(zip(contenders, self.evidence(question, terms, hits, contenders, params)))
+        return answering.choose(ranked, params, judged, [r[0] for _, r in part_ranked], part_evidence)
 
     def evidence(
         self, question: str, terms: QuestionTerms, hits: list[Hit], sentences: list[answering.Candidate], params: answering.AnswerParams
