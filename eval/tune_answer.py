@@ -2,8 +2,13 @@
 
 Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to config.py by hand)
 
+Both read the retrieval encoder's similarities, and the shipped encoder (eval/train_encoder.py) was
+trained on the answerable questions of every set here but eval/tuning_more.jsonl: on those its
+passages and sentences look surer than they would on a new question. So both are fitted only where
+the encoder is out of sample: the unanswerable questions of every set, and all of tuning_more.jsonl.
+
 1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence margin): a grid search for
-   the share of answerable questions whose answer holds an accepted answer, less a small charge per
+   the share of those answerable questions whose answer holds an accepted answer, less a small charge per
    two-sentence answer so that a second sentence has to earn its place.
 2. No-answer: a logistic regression (classes balanced, each weight held to the sign Evidence gives it)
    over the best sentence's Evidence. The service judges the best sentence and the runner-up and takes
@@ -13,7 +18,7 @@ Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to c
    within F1_TOLERANCE of the best, with the unanswerable questions weighted back to the dev split's
    share of them; the table printed around it is the estimate.
 
-Both are fitted on the dev split plus the question sets written for tuning only (TUNING below),
+The questions come from the dev split plus the question sets written for tuning only (TUNING below),
 because the dev split alone has 8 unanswerable questions and few in parts:
 - eval/calibration.jsonl: 20 unanswerable questions on the report's topics (written by the first author);
 - eval/calibration_offtopic.jsonl: 20 questions about anything else (the same author), so that the
@@ -28,10 +33,9 @@ because the dev split alone has 8 unanswerable questions and few in parts:
 The last four were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl, eval/fresh_check.jsonl and eval/fresh_check_2.jsonl are never read here.
 
-The verifier's feature is each question's score from a verifier that did not see it, from
-eval/verifier_oof.json: out-of-fold scores written by eval/train_verifier.py for the questions the
-shipped verifier was trained on, and its own scores for those it never saw (tuning_more.jsonl,
-written after it was trained; the file was extended with them on 2026-12-02).
+The verifier's feature is each question's score from a verifier that did not see it: for the questions
+the shipped verifier was trained on, the out-of-fold scores eval/train_verifier.py wrote to
+eval/verifier_oof.json; for those it never saw (tuning_more.jsonl), its own score on the best sentence.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from rag.evaluate import GivenAnswer
 from rag.gold import TUNING_SETS, load_gold, select_split
 from rag.service import QAService
 from rag.verify import load_verifier
+from train_encoder import training_questions  # eval/, beside this script
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 VERIFIER_OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
@@ -57,6 +62,7 @@ TUNING = [GOLD.with_name(name) for name in TUNING_SETS]
 # Written after the shipped verifier was trained, so its scores on them, on any sentence, are out of sample:
 # the threshold is chosen there, on the probability the service gives (best sentence or runner-up).
 VERIFIER_UNSEEN = ("tuning_more.jsonl",)
+TRAINED = {q.question for q in training_questions()}  # the retrieval encoder's (eval/train_encoder.py)
 GRID = {
     "passages": [3, 4, 5],
     "keyword_weight": [0.3, 0.5, 0.7, 1.0],
@@ -77,26 +83,37 @@ def main() -> None:
     sets = [(path.name, load_gold(path)) for path in TUNING]
     questions = dev + [q for _, qs in sets for q in qs]
     unseen = np.array([False] * len(dev) + [name in VERIFIER_UNSEEN for name, qs in sets for _ in qs])
+    fitted = np.array([False] * len(dev) + [encoder_unseen(qs) for _, qs in sets for _ in qs])
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
-    params = tune_sentence(service, questions, retrieved)
-    x, y = features(service, questions, retrieved, params, args.oof)
-    share = sum(not q.answerable for q in dev) / len(dev)
+    params = tune_sentence(service, [q for q, f in zip(questions, fitted) if f], [r for r, f in zip(retrieved, fitted) if f])
     verifier = load_verifier(service.settings)
+    x, y = features(service, questions, retrieved, params, verifier, unseen, args.oof)
+    share = sum(not q.answerable for q in dev) / len(dev)
     print("sentence scoring:", {k: getattr(params, k) for k in GRID})
-    print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable); threshold chosen on the {int(unseen.sum())} the verifier never saw")
+    print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable); no-answer model fitted on the {int(fitted.sum())} "
+          f"the encoder never saw, threshold chosen on the {int(unseen.sum())} the verifier never saw either")
+    x, y, position = x[fitted], y[fitted], np.cumsum(fitted) - 1  # position: a question's row among the fitted
     for name, columns, signs, judge in [
         ("with the verifier (default)", slice(None), answering.Evidence.signs(), verifier),
         ("without the verifier (RAG_ANSWER_VERIFIER=0)", slice(0, -1), answering.Evidence.signs()[:-1], None),  # verified is last
     ]:
         weights, thetas, loo = fit_no_answer(x[:, columns], y, signs)
-        contenders = np.array([contender_probability(service, judge, questions[i], retrieved[i], params, thetas[i], columns)
+        contenders = np.array([contender_probability(service, judge, questions[i], retrieved[i], params, thetas[position[i]], columns)
                                for i in np.flatnonzero(unseen)])
-        threshold, table = choose_threshold(contenders, y[unseen], reweight(y[unseen], share))
+        answerable = np.array([questions[i].answerable for i in np.flatnonzero(unseen)], dtype=int)
+        threshold, table = choose_threshold(contenders, answerable, reweight(answerable, share))
         full = (*(round(w, 4) for w in weights), *((0.0,) if judge is None else ()))
         print(f"\n{name}: answer_no_answer_weights={full} answer_min_confidence={threshold:.2f}")
         print("  leave-one-out on all {} (best sentence alone): no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(
             len(y), *no_answer_stats(loo, y, threshold, reweight(y, share))[:3]))
         print(table)
+
+
+def encoder_unseen(questions) -> bool:
+    """A set none of whose questions the encoder was trained on. Not merely the question itself: a
+    near-miss unanswerable question was written beside an answerable twin, and once the encoder has
+    learnt the twin, the near miss finds its sentence as surely as the twin does."""
+    return not any(q.answerable and q.question in TRAINED for q in questions)
 
 
 def choose_threshold(p_answer: np.ndarray, answerable: np.ndarray, unanswerable_weight: float) -> tuple[float, str]:
@@ -153,7 +170,7 @@ def tune_sentence(service, questions, retrieved) -> answering.AnswerParams:
             objective = hit / n - TWO_SENTENCE_COST * two / n
             if best is None or objective > best[0] + 1e-9:
                 best = (objective, params, hit / n, two / n)
-    print(f"sentence scoring on dev + tuning sets: answer hit {best[2]:.3f}, two-sentence answers {best[3]:.3f}")
+    print(f"sentence scoring on the answerable questions the encoder never saw: answer hit {best[2]:.3f}, two-sentence answers {best[3]:.3f}")
     return best[1]
 
 
@@ -162,15 +179,19 @@ def given(service, choice) -> GivenAnswer:
     return GivenAnswer(" ".join(s.clean for s in choice.sentences), cited)
 
 
-def features(service, questions, retrieved, params, oof_path: Path = VERIFIER_OOF):
+def features(service, questions, retrieved, params, verifier, unseen: np.ndarray, oof_path: Path = VERIFIER_OOF):
+    """Each question's Evidence on its best sentence. The verifier's word: the shipped verifier's, on
+    that sentence, for the questions it never saw; else the out-of-fold score (on the best sentence of
+    the retrieval it was trained with, which may since have changed)."""
     oof = json.loads(oof_path.read_text(encoding="utf-8"))
-    if missing := [q.question for q in questions if q.question not in oof]:
+    if missing := [q.question for q, new in zip(questions, unseen) if not new and q.question not in oof]:
         raise SystemExit(f"{len(missing)} questions have no out-of-fold verifier score (e.g. {missing[0]!r}): run eval/train_verifier.py")
     rows = []
-    for q, (hits, scores, _) in zip(questions, retrieved):
+    for q, (hits, scores, _), new in zip(questions, retrieved, unseen):
         rk = service.candidates(q.question, hits, scores, params)
         (e,) = service.evidence(q.question, scores.terms, hits, rk[:1], params)
-        rows.append(replace(e, verified=oof[q.question]).vector())
+        verified = verifier.logit(q.question, rk[0].sentence.clean) if new else oof[q.question]
+        rows.append(replace(e, verified=verified).vector())
     return np.array(rows), np.array([q.answerable for q in questions], dtype=int)
 
 

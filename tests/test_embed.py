@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.embed import FUSED, _graph
-from rag.index import load_embedder
+from rag.index import cached_model_fingerprint, load_embedder
 from rag.service import QAService
 from tests.conftest import SAMPLE_QUESTIONS
 
@@ -47,7 +47,7 @@ def test_token_count_matches_the_model_tokenizer(embedder, torch_service):
 
 
 def test_the_fused_graph_is_exported_and_used(embedder, settings):
-    (graph_dir,) = settings.cache_dir.glob("onnx-*/onnx")
+    graph_dir = settings.cache_dir / f"onnx-{cached_model_fingerprint(settings.model_path)[:12]}" / "onnx"
     assert (graph_dir / FUSED).is_file()
     assert Path(embedder.graph) == graph_dir / FUSED
 
@@ -55,3 +55,4 @@ def test_the_fused_graph_is_exported_and_used(embedder, settings):
 def test_without_a_fused_graph_the_plain_export_serves(tmp_path):
     (tmp_path / "onnx").mkdir()
     assert _graph(tmp_path) == tmp_path / "onnx" / "model.onnx"
+

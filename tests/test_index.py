@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import copy_corpus
+from rag.embed import model_fingerprint
 from rag.index import IndexUnavailable, build_index, load_index
 from tests.test_parse import SECOND
 
@@ -21,7 +22,7 @@ def private(tmp_path, settings):
 def test_manifest_records_what_the_index_was_built_from(settings):
     m = load_index(settings).manifest
     assert m["format_version"] == 1
-    assert m["model_name"] == "sentence-transformers/all-MiniLM-L6-v2" and len(m["model_sha256"]) == 64
+    assert m["model_name"] == settings.model_name and m["model_sha256"] == model_fingerprint(settings.model_path)
     assert list(m["corpus"]) == ["central-asia-repatriation-2021.txt"]
     assert m["chunking"] == settings.chunking_params()
     assert m["counts"]["footnotes"] == 242 and m["counts"]["chunks"] > 100

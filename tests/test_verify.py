@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from rag.config import packaged_model_path
 from rag.verify import VERIFIER_DIR, Verifier, VerifierUnavailable
 
 
 @pytest.fixture(scope="module")
 def verifier(settings):
-    return Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", threads=1)
+    return Verifier(VERIFIER_DIR / "model.onnx", Path(packaged_model_path()) / "tokenizer.json", threads=1)
 
 
 def test_a_sentence_that_answers_scores_above_a_near_miss(verifier):
@@ -30,7 +31,7 @@ def test_a_long_question_or_sentence_is_cut_to_fit_not_refused(verifier):
 
 
 def test_a_missing_or_corrupt_verifier_is_a_clear_error(settings, tmp_path):
-    tokenizer = Path(settings.model_path) / "tokenizer.json"
+    tokenizer = Path(packaged_model_path()) / "tokenizer.json"
     with pytest.raises(VerifierUnavailable, match="is missing"):
         Verifier(tmp_path / "model.onnx", tokenizer)
     broken = tmp_path / "broken.onnx"

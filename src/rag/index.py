@@ -129,17 +129,23 @@ def build_index(settings: Settings, force: bool = False, progress: bool = False)
             return BuildReport(current.path, False, len(current.documents), len(current.chunks), 0, time.perf_counter() - started, ())
         except IndexUnavailable:
             pass
-    files = corpus_files(settings.corpus_dir) if settings.corpus_dir.is_dir() else []
-    if not files:
-        raise IndexUnavailable(f"no corpus files in {settings.corpus_dir}")
-    documents = [parse_file(p) for p in files]
     embedder = load_embedder(settings)
-    params = ChunkingParams(settings.chunk_target_tokens, settings.chunk_min_tokens, settings.chunk_overlap_sentences)
-    chunks = [c for d in documents for c in chunk_document(d, params, tiktoken_counter(settings.tokenizer_encoding), embedder.fits)]
+    documents, chunks = corpus_chunks(settings, embedder.fits)
     vectors, n_embedded = _embed_with_cache(settings, embedder, chunks, progress)
     path = _write_build(settings, documents, chunks, vectors)
     warnings = tuple(w for d in documents for w in d.warnings)
     return BuildReport(path, True, len(documents), len(chunks), n_embedded, time.perf_counter() - started, warnings)
+
+
+def corpus_chunks(settings: Settings, fits_model) -> tuple[list[Document], list[Chunk]]:
+    """The corpus parsed and chunked, as the index holds it (`fits_model`: the embedding model reads all of a text)."""
+    files = corpus_files(settings.corpus_dir) if settings.corpus_dir.is_dir() else []
+    if not files:
+        raise IndexUnavailable(f"no corpus files in {settings.corpus_dir}")
+    documents = [parse_file(p) for p in files]
+    params = ChunkingParams(settings.chunk_target_tokens, settings.chunk_min_tokens, settings.chunk_overlap_sentences)
+    count = tiktoken_counter(settings.tokenizer_encoding)
+    return documents, [c for d in documents for c in chunk_document(d, params, count, fits_model)]
 
 
 def load_embedder(settings: Settings):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import Settings, packaged_model_path
 from rag.index import IndexUnavailable
 
 VERIFIER_DIR = Path(__file__).parent / "verifier"
@@ -67,5 +67,5 @@ class Verifier:
 
 
 def load_verifier(settings: Settings) -> Verifier:
-    """The shipped verifier, with the embedding model's own tokenizer (the verifier was fine-tuned from it)."""
-    return Verifier(VERIFIER_DIR / "model.onnx", Path(settings.model_path) / "tokenizer.json", settings.onnx_threads or None)
+    """The shipped verifier, with the packaged MiniLM's tokenizer (the verifier was fine-tuned from it)."""
+    return Verifier(VERIFIER_DIR / "model.onnx", Path(packaged_model_path()) / "tokenizer.json", settings.onnx_threads or None)
