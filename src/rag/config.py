@@ -57,7 +57,8 @@ class Settings:
     dense_weight: float = 0.5
     candidate_pool: int = 50
 
-    # Answer sentence and no-answer model (see answer.py), fitted by eval/tune_answer.py on the tuning questions the encoder never saw.
+    # Answer sentence and no-answer model (see answer.py), fitted by eval/tune_answer.py on the question sets the
+    # encoder was never trained on any question of (tuning_more, calibration, calibration_offtopic).
     answer_passages: int = 3
     answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
@@ -66,8 +67,8 @@ class Settings:
     # model fitted without it, as the README gives, or "no answer" is judged with a feature missing.
     answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
-    answer_no_answer_weights: tuple[float, ...] = (0.5948, 0.2701, 0.0, 0.0, 0.0, 0.0, -2.5229, 0.576)
-    answer_min_confidence: float = 0.22
+    answer_no_answer_weights: tuple[float, ...] = (0.1132, 1.1925, 0.0, 0.0, 0.0, 0.0, -2.1393, 0.5663)
+    answer_min_confidence: float = 0.20
 
     max_context_tokens: int = 8192
 
