@@ -44,13 +44,12 @@ from pathlib import Path
 
 import torch
 
-from rag.config import PROJECT_ROOT, Settings, packaged_model_path
+from rag.config import ENCODER_DIR, PROJECT_ROOT, Settings, packaged_model_path
 from rag.embed import Embedder
 from rag.gold import TUNING_SETS, GoldQuestion, load_gold, normalize, select_split
 from rag.index import corpus_chunks
 
 EVAL = PROJECT_ROOT / "eval"
-ENCODER_DIR = PROJECT_ROOT / "src" / "rag" / "encoder"
 NOT_TRAINED_ON = ("tuning_more.jsonl",)  # eval/tune_answer.py fits on these what reads the encoder's similarities
 EPOCHS, LEARNING_RATE, BATCH, SCALE, SEED = 2, 2e-5, 32, 20.0, 0
 

