@@ -72,7 +72,7 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).parent))
 import tune_answer  # noqa: E402  (the question sets, and the service's retrieval step)
 
-from rag.config import PROJECT_ROOT, Settings  # noqa: E402
+from rag.config import PROJECT_ROOT, Settings, packaged_model_path  # noqa: E402
 from rag.gold import load_gold, select_split  # noqa: E402
 from rag.service import QAService  # noqa: E402
 from rag.verify import MAX_TOKENS, VERIFIER_DIR, load_verifier  # noqa: E402
@@ -104,15 +104,16 @@ def main() -> None:
     pairs = [training_pairs(q, s) for q, s in zip(questions, sentences)]
     labels = np.array([q.answerable for q in questions], dtype=int)
 
+    base = packaged_model_path()  # the verifier starts from MiniLM as packaged, not from the retrieval encoder
     oof = np.zeros(len(questions))
     for fold, (train, held) in enumerate(StratifiedKFold(args.folds, shuffle=True, random_state=SEED).split(labels, labels)):
-        model = fit([p for i in train for p in pairs[i]], settings.model_path, args.layers)
-        oof[held] = score(model, settings.model_path, [(questions[i].question, sentences[i][0]) for i in held])
+        model = fit([p for i in train for p in pairs[i]], base, args.layers)
+        oof[held] = score(model, base, [(questions[i].question, sentences[i][0]) for i in held])
         print(f"fold {fold + 1}/{args.folds} done", flush=True)
     args.oof.write_text(json.dumps({q.question: round(float(s), 4) for q, s in zip(questions, oof)}, indent=0, ensure_ascii=False) + "\n")
     print(f"wrote {args.oof}")
     if not args.oof_only:
-        export(fit([p for ps in pairs for p in ps], settings.model_path, args.layers), settings.model_path, args.model)
+        export(fit([p for ps in pairs for p in ps], base, args.layers), base, args.model)
         print(f"wrote {args.model}")
 
 
