@@ -1,4 +1,4 @@
-"""Fit the answer sentence's scoring and the no-answer model on the gold dev split and the tuning sets (never test).
+"""Fit the answer sentence's scoring and the no-answer model on the tuning sets the retrieval encoder never saw (never test).
 
 Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to config.py by hand)
 
@@ -20,8 +20,9 @@ calibration_offtopic.jsonl.
    within F1_TOLERANCE of the best, with the unanswerable questions weighted back to the dev split's
    share of them; the table printed around it is the estimate.
 
-The questions come from the dev split plus the question sets written for tuning only (TUNING below),
-because the dev split alone has 8 unanswerable questions and few in parts:
+The question sets written for tuning only (TUNING below; the dev split alone has 8 unanswerable
+questions and few in parts, and now gives only its share of unanswerable questions, to which
+precision is weighted):
 - eval/calibration.jsonl: 20 unanswerable questions on the report's topics (written by the first author);
 - eval/calibration_offtopic.jsonl: 20 questions about anything else (the same author), so that the
   model, fitted mostly on near misses, still rejects the plainly off-topic;
@@ -80,30 +81,27 @@ def main() -> None:
     parser.add_argument("--oof", type=Path, default=VERIFIER_OOF, help="the verifier's out-of-fold scores (train_verifier.py --oof)")
     args = parser.parse_args()
     service = QAService.open(Settings.from_env(), verifier=False)  # its scores come from --oof
-    dev = select_split(load_gold(GOLD), GOLD, "dev")
-    sets = [(path.name, load_gold(path)) for path in TUNING]
-    questions = dev + [q for _, qs in sets for q in qs]
-    unseen = np.array([False] * len(dev) + [name in VERIFIER_UNSEEN for name, qs in sets for _ in qs])
+    dev = select_split(load_gold(GOLD), GOLD, "dev")  # only for its share of unanswerable questions: the encoder learnt it
     trained = {q.question for q in training_questions()}  # the retrieval encoder's (eval/train_encoder.py)
-    fitted = np.array([False] * len(dev) + [encoder_unseen(qs, trained) for _, qs in sets for _ in qs])
+    sets = [(path.name, qs) for path in TUNING for qs in [load_gold(path)] if encoder_unseen(qs, trained)]
+    questions = [q for _, qs in sets for q in qs]
+    unseen = np.array([name in VERIFIER_UNSEEN for name, qs in sets for _ in qs])
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
-    params = tune_sentence(service, [q for q, f in zip(questions, fitted) if f], [r for r, f in zip(retrieved, fitted) if f])
+    params = tune_sentence(service, questions, retrieved)
     verifier = load_verifier(service.settings)
     x, y = features(service, questions, retrieved, params, verifier, unseen, args.oof)
     share = sum(not q.answerable for q in dev) / len(dev)
     print("sentence scoring:", {k: getattr(params, k) for k in GRID})
-    print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable); no-answer model fitted on the {int(fitted.sum())} "
-          f"the encoder never saw, threshold chosen on the {int(unseen.sum())} the verifier never saw either")
-    x, y, position = x[fitted], y[fitted], np.cumsum(fitted) - 1  # position: a question's row among the fitted
+    print(f"questions: {len(y)} ({int(np.sum(y == 0))} unanswerable) in {', '.join(name for name, _ in sets)}, "
+          f"the sets the encoder never saw; threshold chosen on the {int(unseen.sum())} the verifier never saw either")
     for name, columns, signs, judge in [
         ("with the verifier (default)", slice(None), answering.Evidence.signs(), verifier),
         ("without the verifier (RAG_ANSWER_VERIFIER=0)", slice(0, -1), answering.Evidence.signs()[:-1], None),  # verified is last
     ]:
         weights, thetas, loo = fit_no_answer(x[:, columns], y, signs)
-        contenders = np.array([contender_probability(service, judge, questions[i], retrieved[i], params, thetas[position[i]], columns)
+        contenders = np.array([contender_probability(service, judge, questions[i], retrieved[i], params, thetas[i], columns)
                                for i in np.flatnonzero(unseen)])
-        answerable = np.array([questions[i].answerable for i in np.flatnonzero(unseen)], dtype=int)
-        threshold, table = choose_threshold(contenders, answerable, reweight(answerable, share))
+        threshold, table = choose_threshold(contenders, y[unseen], reweight(y[unseen], share))
         full = (*(round(w, 4) for w in weights), *((0.0,) if judge is None else ()))
         print(f"\n{name}: answer_no_answer_weights={full} answer_min_confidence={threshold:.2f}")
         print("  leave-one-out on all {} (best sentence alone): no-answer P {:.3f} R {:.3f}; answerable questions kept {:.3f}".format(
