@@ -111,18 +111,17 @@ def batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]
 
 def fit(pairs: list[Pair], base: str):
     from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
     model = SentenceTransformer(base, device="cpu")
+    ranking_loss = MultipleNegativesRankingLoss(model, scale=SCALE)  # each question against every passage of its batch
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
     model.train()
     for _ in range(EPOCHS):
         for batch in batches(pairs, BATCH, rng):
-            q = model(model.preprocess([p.question for p in batch]))["sentence_embedding"]
-            t = model(model.preprocess([p.text for p in batch]))["sentence_embedding"]
-            similarity = torch.nn.functional.normalize(q, dim=-1) @ torch.nn.functional.normalize(t, dim=-1).T
-            loss = torch.nn.functional.cross_entropy(similarity * SCALE, torch.arange(len(batch)))
+            loss = ranking_loss([model.preprocess([p.question for p in batch]), model.preprocess([p.text for p in batch])], None)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
