@@ -57,6 +57,14 @@ near misses too.
 Tried and not shipped (2026-12-04), after the retrieval encoder was fine-tuned (eval/train_encoder.py):
 retrained on the same 579 questions with the best sentences the new retrieval finds, scored on the 469
 of tuning_more.jsonl on their new best sentences: AUC 0.881 against the shipped model's 0.879 there.
+
+Tried and not shipped (2026-12-04, later): the shipped verifier is mostly a judge of the question. Read
+with an empty sentence it scores tuning_more's questions at AUC 0.853 (eval/probe_no_answer.py), against
+0.879 with their best sentences. To make it read the sentence, each answerable question was also paired
+with two report sentences from outside its top 5 passages that hold no accepted answer, as negatives
+(2,072 pairs from the same 579 questions, trained once): AUC 0.831 on tuning_more's best sentences, and
+leave-one-out AUC of the no-answer model 0.852 against 0.893. What it knows of the question was worth
+more than what it learnt to read.
 """
 
 from __future__ import annotations
