@@ -73,6 +73,17 @@ Closed (2026-12-04, later): where test's aim lies (at most 2.7% of answerable qu
 does not help. 40% of questions get its floor logit, so its threshold does not carry from one set
 to another, and beside the shipped verifier as a second feature it catches no more at 2 false alarms
 of 167 (README, "The retrieval encoder").
+
+Tried and not shipped (2026-12-04, last): more answerable questions worded the way users word them, as
+positives. Most refused answerable questions have a clear answer the verifier reads as a near miss
+because the sentence names the subject in other words, so four helpers (one per part of the report,
+reading only the report) wrote 240 answerable questions with paraphrase, coreference and two-sentence
+answers; 186 stayed after dropping any within 0.9 cosine of a test, held-out, fresh, tuning or dev
+question (not kept). Trained once with them (765 questions) and once without (579, the retrain
+baseline), each swapped into the no-answer features, refitted on tuning_more and applied to both fresh
+checks (167 answerable, 73 unanswerable): pooled AUC 0.859 with them, 0.866 without, 0.874 for the
+shipped model; most unanswerable caught with at most 2 / 4 / 6 false alarms 28 / 38 / 38, against
+33 / 37 / 42 and 30 / 38 / 44. More positives did not teach it to read paraphrases.
 """
 
 from __future__ import annotations
