@@ -95,3 +95,19 @@ def test_unknown_author_finds_nothing(client):
 def test_browser_gets_the_page_for_a_footnote(client):
     r = client.get(f"/footnotes/{DOC}/47", headers={"accept": "text/html,application/xhtml+xml"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+
+
+def test_a_question_naming_a_footnote_gets_the_sentence_that_cites_it(client):
+    body = client.post("/query", json={"question": "What does footnote 47 say?", "k": 3}).json()
+    answer = body["answer"]
+    assert answer["confidence"] == 1.0 and answer["text"].endswith("could be released.[47]")
+    (note,) = answer["citations"]
+    assert note["number"] == 47 and note["sources"][0]["authors"] == ["Yavor Raychev"]  # the Ibid. resolved
+    assert "[47]" in body["passages"][0]["text"] and body["passages"][0]["score"] == 1.0
+    assert len(body["passages"]) == 3 and [p["rank"] for p in body["passages"]] == [1, 2, 3]
+
+
+def test_a_question_naming_a_footnote_the_report_lacks_says_so(client):
+    body = client.post("/query", json={"question": "What does footnote 999 say?"}).json()
+    assert body["answer"] is None
+    assert body["no_answer_reason"].startswith("the report has no footnote 999 (its footnotes are numbered 1–242)")

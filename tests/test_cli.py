@@ -28,6 +28,13 @@ def test_ask_prints_each_part_of_an_answer_with_its_footnotes(settings):
     assert answer.index("84 children") < answer.index("[70] Raychev.") < answer.index("79 children") < answer.index("[80] ")
 
 
+def test_ask_names_the_source_an_answers_ibid_stands_for(settings):
+    out = run("ask", "What does footnote 47 say?", "-k", "1")
+    assert out.exit_code == 0
+    answer = out.output.split("#1 ")[0]
+    assert "[47] *ibid.*" in answer and "→ Yavor Raychev; 'Operations for Repatriation" in answer
+
+
 def test_ask_json_is_the_api_shape(settings):
     body = json.loads(run("ask", "What was Operation Mehr?", "--json", "-k", "2").output)
     assert set(body) >= {"question", "passages", "answer", "timing_ms"} and len(body["passages"]) == 2

@@ -262,10 +262,10 @@ def choose(
         runner_up = judged[likeliest][0]
         picks.append((runner_up.hit, runner_up.sentence))
     picks += [(c.hit, c.sentence) for c in part_bests]
-    return AnswerChoice(_excerpts(picks), round(confidence, 4))
+    return AnswerChoice(excerpts_of(picks), round(confidence, 4))
 
 
-def _excerpts(picks: list[tuple[Hit, Sentence]]) -> tuple[Excerpt, ...]:
+def excerpts_of(picks: list[tuple[Hit, Sentence]]) -> tuple[Excerpt, ...]:
     """One excerpt per passage, in the order passages were first picked, each in reading order."""
     by_hit: dict[int, tuple[Hit, set[Sentence]]] = {}
     for hit, sentence in picks:

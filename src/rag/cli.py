@@ -59,7 +59,7 @@ def ask(
         typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from {where}):", bold=True)
         cited = {c.number: c for c in result.answer.citations}
         for e in excerpts:
-            _print_cited(e.text, [cited[n] for n in e.footnotes])
+            _print_cited(e.text, [cited[n] for n in e.footnotes], resolve=True)
     else:
         typer.secho(f"\nNo answer: {result.no_answer_reason}", bold=True)
     for p in result.passages:
@@ -129,11 +129,14 @@ def sources(
     typer.echo(f"{len(found)} source(s)")
 
 
-def _print_cited(text: str, citations) -> None:
-    """A passage or answer, wrapped, with its footnotes under it."""
+def _print_cited(text: str, citations, resolve: bool = False) -> None:
+    """A passage or answer, wrapped, with its footnotes under it; with `resolve`, an Ibid. or short
+    form is followed by the source it stands for, which its own text does not name."""
     typer.echo(textwrap.fill(text, width=100, initial_indent="    ", subsequent_indent="    "))
     for c in citations:
         typer.echo(textwrap.fill(f"[{c.number}] {c.text}", width=100, initial_indent="      ", subsequent_indent="          "))
+        for src in c.sources if resolve and c.kind != "full" else ():
+            typer.echo(textwrap.fill(f"→ {_source_line(src)}", width=100, initial_indent="          ", subsequent_indent="            "))
 
 
 def _or_exit(call, errors):

@@ -20,6 +20,7 @@ from rag.citations import Citations, Source, resolve_citations
 from rag.config import ConfigError, Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
+from rag.lookup import LOOKUP_SCORE, footnote_answer, footnote_mentions
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
 from rag.verify import Verifier, load_verifier
@@ -187,7 +188,12 @@ class QAService:
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         hits, scores, parts = self.retrieve(text, k, mode)
-        choice = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
+        named = footnote_mentions(text)
+        if cited := [n for n in named if self._citing_passages(n)]:  # a look-up: see lookup.py
+            hits = self._with_citing_first(cited, hits, k)
+            choice = footnote_answer(tuple(cited), hits)
+        else:
+            choice = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -197,11 +203,30 @@ class QAService:
             question=text,
             mode=mode,
             answer=self._answer(choice) if choice else None,
-            no_answer_reason=None if choice else NO_ANSWER,
+            no_answer_reason=None if choice else self._no_answer_reason(named),
             passages=passages,
             context=context,
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def _citing_passages(self, n: int) -> list[int]:
+        """Index rows of the passages citing footnote n, in reading order, across documents."""
+        return [i for doc in self.citations for i in self._citing.get((doc, n), [])]
+
+    def _with_citing_first(self, numbers: list[int], hits: list[Hit], k: int) -> list[Hit]:
+        """The passages citing the named footnotes, then the retrieved ones they do not repeat; k in all."""
+        citing = [self.stored.chunks[i] for i in dict.fromkeys(i for n in numbers for i in self._citing_passages(n))]
+        ids = {c.chunk_id for c in citing}
+        ranked = [(c, LOOKUP_SCORE) for c in citing] + [(h.chunk, h.score) for h in hits if h.chunk.chunk_id not in ids]
+        return [Hit(c, score, rank) for rank, (c, score) in enumerate(ranked[:k], start=1)]
+
+    def _no_answer_reason(self, named: tuple[int, ...]) -> str:
+        """Say so when the question names footnotes the report does not have, rather than blame the answer model."""
+        if not named:
+            return NO_ANSWER
+        numbers = sorted({n for cits in self.citations.values() for n in cits.footnotes})
+        span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+        return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
 
     def retrieve(self, question: str, k: int, mode: str) -> tuple[list[Hit], UnitScores, list[Part]]:
         """The top k passages, with the unit scores and parts the answer is then chosen from."""
