@@ -100,7 +100,7 @@ def test_browser_gets_the_page_for_a_footnote(client):
 def test_a_question_naming_a_footnote_gets_the_sentence_that_cites_it(client):
     body = client.post("/query", json={"question": "What does footnote 47 say?", "k": 3}).json()
     answer = body["answer"]
-    assert answer["confidence"] == 1.0 and answer["text"].endswith("could be released.[47]")
+    assert body["lookup"] == "footnote" and answer["confidence"] == 1.0 and answer["text"].endswith("could be released.[47]")
     (note,) = answer["citations"]
     assert note["number"] == 47 and note["sources"][0]["authors"] == ["Yavor Raychev"]  # the Ibid. resolved
     assert "[47]" in body["passages"][0]["text"] and body["passages"][0]["score"] == 1.0
@@ -109,5 +109,20 @@ def test_a_question_naming_a_footnote_gets_the_sentence_that_cites_it(client):
 
 def test_a_question_naming_a_footnote_the_report_lacks_says_so(client):
     body = client.post("/query", json={"question": "What does footnote 999 say?"}).json()
-    assert body["answer"] is None
+    assert body["answer"] is None and body["lookup"] is None
     assert body["no_answer_reason"].startswith("the report has no footnote 999 (its footnotes are numbered 1–242)")
+
+
+def test_which_passages_cite_a_source_lists_them_with_the_marked_sentences(client):
+    raychev = set(client.get("/sources", params={"author": "Raychev"}).json()[0]["footnotes"])
+    body = client.post("/query", json={"question": "Which passages cite Raychev?", "k": 5}).json()
+    assert all(raychev & {c["number"] for c in p["citations"]} for p in body["passages"])
+    assert body["lookup"] == "source" and all(p["score"] == 1.0 for p in body["passages"])
+    answer = body["answer"]
+    assert answer["confidence"] == 1.0 and {c["number"] for c in answer["citations"]} <= raychev
+    assert all(s["authors"] == ["Yavor Raychev"] for c in answer["citations"] for s in c["sources"])
+
+
+def test_a_source_the_report_does_not_cite_is_searched_for_instead(client):
+    body = client.post("/query", json={"question": "Which passages cite Human Rights Watch?"}).json()
+    assert body["lookup"] is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lookup import footnote_answer, footnote_mentions
+from rag.lookup import footnote_answer, footnote_mentions, source_mention
 from rag.models import Hit
 
 
@@ -38,6 +38,23 @@ def test_named_footnotes_are_found_in_order(question, numbers):
 )
 def test_questions_naming_no_footnote(question):
     assert footnote_mentions(question) == ()
+
+
+@pytest.mark.parametrize(
+    "question, name",
+    [
+        ("Which passages cite Raychev?", "Raychev"),
+        ("What claims rest on Human Rights Watch reports?", "Human Rights Watch reports"),
+        ("Where does the report cite UNICEF?", "UNICEF"),
+        ("Where is Tucker cited?", "Tucker"),
+        ("What does the report cite Reuters for?", "Reuters"),
+        ("Which news outlet is cited for the 40,000 foreign fighters?", None),  # asks for a source: a search
+        ("Who reported President Tokayev's statement?", None),
+        ("What was Operation Mehr?", None),
+    ],
+)
+def test_a_source_asked_about_by_name(question, name):
+    assert source_mention(question) == name
 
 
 def _citing(service, n):

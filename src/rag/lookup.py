@@ -1,10 +1,11 @@
-"""Questions that name a footnote: "What does footnote 47 say?", "the sources of notes 12 and 13", "[47]".
+"""Questions that are citation look-ups: "What does footnote 47 say?", "[47]", "Which passages cite Raychev?".
 
-Retrieval cannot answer them: the number is not in any passage's text, and the other words
-("footnote", "say", "source") match nothing in particular, so such a question used to get "no
-answer" and unrelated passages. Naming a footnote is a look-up, not a search: the answer is the
-sentence that carries the note's marker, with the note resolved to its source, and the passages
-are the ones that cite it, ahead of whatever the question's words retrieve.
+Retrieval cannot answer them: a footnote's number is not in any passage's text, and a source's name
+mostly sits in the footnote, not the passage; the other words ("footnote", "say", "cite") match
+nothing in particular, so such questions used to get "no answer" and unrelated passages. They are
+look-ups, not searches: the answer is the sentence that carries the note's marker, with the note
+resolved to its source, and the passages are the ones that cite it, ahead of whatever the
+question's words retrieve.
 """
 
 from __future__ import annotations
@@ -25,6 +26,20 @@ _NAMED = re.compile(
 _RANGE = re.compile(r"(\d+)(?:\s*(?:\bto\b|-|–)\s*(\d+))?")
 _BRACKETED = re.compile(r"\[(\d{1,4})\]")  # a marker as the service prints it, pasted into a question
 MAX_RANGE = 10
+# "Which passages cite Raychev?", "Where does the report cite UNICEF?", "Where is Tucker cited?", "What
+# does the report cite Reuters for?": asked of a source by name. Only these explicit forms: "Which outlet
+# is cited for the 40,000 fighters?" asks for a source, and is a search.
+_SOURCE_ASKED = tuple(
+    re.compile(p, re.I)
+    for p in (
+        r"^\W*(?:which|what) (?:passages?|parts? of the report|sentences?|claims?) (?:cites?|citing|quotes?|quoting"
+        r"|rests? on|rel(?:y|ies) on|draws? on|refers? to|references?) (?P<name>.+?)\W*$",
+        r"^\W*where (?:does|do) (?:the report|the authors|it) (?:cite|quote|draw on|rely on|refer to) (?P<name>.+?)\W*$",
+        r"^\W*where (?:is|are) (?P<name>.+?) (?:cited|quoted)\W*$",
+        r"^\W*what does the report cite (?P<name>.+?) for\W*$",
+    )
+)
+MAX_SOURCE_PASSAGES = 3  # the answer to "which passages cite X": the marked sentences of the first few
 LOOKUP_SCORE = 1.0  # a passage that cites a named footnote: an exact match, not a similarity
 
 
@@ -38,6 +53,14 @@ def footnote_mentions(question: str) -> tuple[int, ...]:
             found += [(m.start(1) + r.start(), n) for n in numbers]
     found += [(m.start(), int(m.group(1))) for m in _BRACKETED.finditer(question)]
     return tuple(dict.fromkeys(n for _, n in sorted(found)))
+
+
+def source_mention(question: str) -> str | None:
+    """The source a question asks the citing passages of, as the question spells it."""
+    for pattern in _SOURCE_ASKED:
+        if m := pattern.match(question.strip()):
+            return m.group("name")
+    return None
 
 
 def footnote_answer(numbers: tuple[int, ...], hits: list[Hit]) -> AnswerChoice | None:

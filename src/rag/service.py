@@ -20,7 +20,7 @@ from rag.citations import Citations, Source, resolve_citations
 from rag.config import ConfigError, Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
-from rag.lookup import LOOKUP_SCORE, footnote_answer, footnote_mentions
+from rag.lookup import LOOKUP_SCORE, MAX_SOURCE_PASSAGES, footnote_answer, footnote_mentions, source_mention
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
 from rag.verify import Verifier, load_verifier
@@ -108,6 +108,7 @@ class QueryResult(BaseModel):
     mode: str
     answer: Answer | None = Field(description="The sentence that answers, or null when the report does not seem to say")
     no_answer_reason: str | None = None
+    lookup: str | None = Field(None, description="'footnote' or 'source' when the question named one and was answered by citation look-up, not search")
     passages: list[Passage]
     context: str | None = Field(None, description="With max_tokens: the passages that fit, ready to hand to a language model")
     timing_ms: float
@@ -188,12 +189,10 @@ class QAService:
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         hits, scores, parts = self.retrieve(text, k, mode)
-        named = footnote_mentions(text)
-        if cited := [n for n in named if self._citing_passages(n)]:  # a look-up: see lookup.py
-            hits = self._with_citing_first(cited, hits, k)
-            choice = footnote_answer(tuple(cited), hits)
+        if looked_up := self._look_up(text, hits, k):
+            hits, choice, lookup = looked_up
         else:
-            choice = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts)
+            choice, lookup = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts), None
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -203,21 +202,35 @@ class QAService:
             question=text,
             mode=mode,
             answer=self._answer(choice) if choice else None,
-            no_answer_reason=None if choice else self._no_answer_reason(named),
+            no_answer_reason=None if choice else self._no_answer_reason(footnote_mentions(text)),
+            lookup=lookup,
             passages=passages,
             context=context,
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def _look_up(self, question: str, hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
+        """A question naming a footnote, or asking which passages cite a source (lookup.py): the passages
+        citing it first, the sentences carrying its markers, and which look-up it was; None to search as usual."""
+        if cited := [n for n in footnote_mentions(question) if self._citing_passages(n)]:
+            found = self._first(list(dict.fromkeys(i for n in cited for i in self._citing_passages(n))), hits, k)
+            return found, footnote_answer(tuple(cited), found), "footnote"
+        name = source_mention(question)
+        if name and (sources := self.sources(author=name) or self.sources(text=name)):
+            found = self._first(sorted({i for s in sources for n in s.footnotes for i in self._citing.get((s.doc, n), [])}), hits, k)
+            numbers = tuple(sorted({n for s in sources for n in s.footnotes}))
+            return found, footnote_answer(numbers, found[:MAX_SOURCE_PASSAGES]), "source"
+        return None
+
     def _citing_passages(self, n: int) -> list[int]:
         """Index rows of the passages citing footnote n, in reading order, across documents."""
         return [i for doc in self.citations for i in self._citing.get((doc, n), [])]
 
-    def _with_citing_first(self, numbers: list[int], hits: list[Hit], k: int) -> list[Hit]:
-        """The passages citing the named footnotes, then the retrieved ones they do not repeat; k in all."""
-        citing = [self.stored.chunks[i] for i in dict.fromkeys(i for n in numbers for i in self._citing_passages(n))]
-        ids = {c.chunk_id for c in citing}
-        ranked = [(c, LOOKUP_SCORE) for c in citing] + [(h.chunk, h.score) for h in hits if h.chunk.chunk_id not in ids]
+    def _first(self, rows: list[int], hits: list[Hit], k: int) -> list[Hit]:
+        """The passages a look-up found (index rows), then the retrieved ones they do not repeat; k in all."""
+        found = [self.stored.chunks[i] for i in rows]
+        ids = {c.chunk_id for c in found}
+        ranked = [(c, LOOKUP_SCORE) for c in found] + [(h.chunk, h.score) for h in hits if h.chunk.chunk_id not in ids]
         return [Hit(c, score, rank) for rank, (c, score) in enumerate(ranked[:k], start=1)]
 
     def _no_answer_reason(self, named: tuple[int, ...]) -> str:
