@@ -75,6 +75,13 @@ def test_an_answer_in_parts_shows_each_excerpt_with_a_link_to_its_passage(page):
     assert "Raychev" in page.locator("#popover").inner_text()
 
 
+
+def test_a_question_naming_a_footnote_says_it_is_a_look_up(page):
+    ask(page, "What does footnote 47 say?")
+    assert "Footnote look-up" in page.locator("#answer-text .lookup").inner_text()
+    assert page.locator("#answer-text .excerpt").first.get_by_role("button", name="Footnote 47").count() == 1
+    assert "could be released" in page.locator("#passages li.passage").first.inner_text()
+
 def test_empty_question_says_what_happened(page):
     page.get_by_role("button", name="Ask").click()
     status = page.locator("#status")

@@ -178,10 +178,17 @@ function renderAnswer(result) {
   for (const c of a.citations || []) notes.set(`${a.doc}/${c.number}`, c);
   // One excerpt per passage drawn on (a question in parts has one per part), each naming its passage.
   const excerpts = a.excerpts && a.excerpts.length ? a.excerpts : [{ text: a.text, doc: a.doc, rank: a.rank }];
-  text.replaceChildren(...excerpts.map((e) => el("p", { class: "excerpt" },
+  const lookup = LOOKUPS[result.lookup];
+  text.replaceChildren(...(lookup ? [el("p", { class: "lookup" }, lookup)] : []), ...excerpts.map((e) => el("p", { class: "excerpt" },
     el("mark", {}, withMarkers(e.text, e.doc)), " ",
     el("a", { href: `#passage-${e.rank}`, class: "from" }, `passage ${e.rank}`))));
 }
+
+// A question naming a footnote or asking where a source is cited is answered by look-up, not search.
+const LOOKUPS = {
+  footnote: "Footnote look-up: the sentence that carries the footnote's marker; the passages citing it come first.",
+  source: "Source look-up: where the report cites this source, in reading order.",
+};
 
 async function ask(question) {
   const q = question.trim();
