@@ -55,7 +55,7 @@ def evaluate_with_service(service: QAService, setting: Setting, questions: Seque
     """One setting judged on what the service returns: its ranking, its answer, its packed context."""
 
     def search(question: str, n: int, mode: str):
-        return [h.chunk for h in service.retriever.search(question, n, mode)]
+        return [h.chunk for h in service.search(question, n, mode)]
 
     def answer(question: str, mode: str) -> GivenAnswer | None:
         given = service.ask(question, k, mode).answer

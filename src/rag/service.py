@@ -241,6 +241,12 @@ class QAService:
         span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
         return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
 
+    def search(self, question: str, k: int, mode: str) -> list[Hit]:
+        """The passages `ask` returns, look-ups included, without choosing an answer: what `rag eval` ranks."""
+        hits = self.retriever.search(question, k, mode)
+        looked_up = self._look_up(question, hits, k)
+        return looked_up[0] if looked_up else hits
+
     def retrieve(self, question: str, k: int, mode: str) -> tuple[list[Hit], UnitScores, list[Part]]:
         """The top k passages, with the unit scores and parts the answer is then chosen from."""
         r = self.retriever
