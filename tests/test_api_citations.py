@@ -126,3 +126,13 @@ def test_which_passages_cite_a_source_lists_them_with_the_marked_sentences(clien
 def test_a_source_the_report_does_not_cite_is_searched_for_instead(client):
     body = client.post("/query", json={"question": "Which passages cite Human Rights Watch?"}).json()
     assert body["lookup"] is None
+
+
+def test_of_two_passages_citing_a_named_footnote_the_one_the_words_match_leads(client):
+    ids = {}
+    for question in ("What does footnote 75 say?", "According to footnote 75, how many Tajik citizens who returned voluntarily were granted the amnesty?"):
+        body = client.post("/query", json={"question": question, "k": 3}).json()
+        ids[question] = [p["chunk_id"] for p in body["passages"][:2]]
+        assert all("[75]" in p["text"] for p in body["passages"][:2])
+    plain, worded = ids.values()
+    assert plain == worded[::-1]  # reading order without telling words; the amnesty-for-120 passage first with them

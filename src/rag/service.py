@@ -162,6 +162,7 @@ class QAService:
             for doc_id, doc in stored.documents.items()
         }
         self._citing: dict[tuple[str, int], list[int]] = {}
+        self._row = {c.chunk_id: i for i, c in enumerate(stored.chunks)}
         self._citation_memo: dict[tuple[str, int], Citation] = {}  # built once: a passage carries several on every query
         for i, c in enumerate(stored.chunks):
             for n in c.footnotes:
@@ -213,7 +214,11 @@ class QAService:
         """A question naming a footnote, or asking which passages cite a source (lookup.py): the passages
         citing it first, the sentences carrying its markers, and which look-up it was; None to search as usual."""
         if cited := [n for n in footnote_mentions(question) if self._citing_passages(n)]:
-            found = self._first(list(dict.fromkeys(i for n in cited for i in self._citing_passages(n))), hits, k)
+            # Chunks overlap, so a note is often cited by two passages: those the question's words also
+            # retrieved lead, in retrieval order, as the words say which one is meant.
+            retrieved = {self._row[h.chunk.chunk_id]: h.rank for h in hits}
+            rows = sorted(dict.fromkeys(i for n in cited for i in self._citing_passages(n)), key=lambda i: retrieved.get(i, len(hits) + 1))
+            found = self._first(rows, hits, k)
             return found, footnote_answer(tuple(cited), found), "footnote"
         name = source_mention(question)
         if name and (sources := self.sources(author=name) or self.sources(text=name)):
@@ -227,7 +232,7 @@ class QAService:
         return [i for doc in self.citations for i in self._citing.get((doc, n), [])]
 
     def _first(self, rows: list[int], hits: list[Hit], k: int) -> list[Hit]:
-        """The passages a look-up found (index rows), then the retrieved ones they do not repeat; k in all."""
+        """The passages a look-up found (index rows, in order), then the retrieved ones they do not repeat; k in all."""
         found = [self.stored.chunks[i] for i in rows]
         ids = {c.chunk_id for c in found}
         ranked = [(c, LOOKUP_SCORE) for c in found] + [(h.chunk, h.score) for h in hits if h.chunk.chunk_id not in ids]
