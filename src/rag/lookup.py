@@ -40,7 +40,7 @@ _SOURCE_ASKED = tuple(
     )
 )
 MAX_SOURCE_PASSAGES = 3  # the answer to "which passages cite X": the marked sentences of the first few
-LOOKUP_SCORE = 1.0  # a passage that cites a named footnote: an exact match, not a similarity
+LOOKUP_SCORE = 1.0  # a passage citing the named footnote or source: an exact match, not a similarity
 
 
 def footnote_mentions(question: str) -> tuple[int, ...]:

@@ -88,7 +88,7 @@ class Answer(BaseModel):
     doc: str
     chunk_id: str = Field(description="The passage of the best sentence")
     rank: int = Field(description="That passage's rank in `passages`")
-    confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold")
+    confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold; 1.0 for a citation look-up (`lookup`)")
     citations: list[Citation] = Field(description="The footnotes of every excerpt, in order, resolved")
     excerpts: list[Excerpt] = Field(description="One per passage drawn on: the best sentence's first, then (for a question in parts, such as 'A and B') other parts' sentences")
 
@@ -162,7 +162,6 @@ class QAService:
             for doc_id, doc in stored.documents.items()
         }
         self._citing: dict[tuple[str, int], list[int]] = {}
-        self._row = {c.chunk_id: i for i, c in enumerate(stored.chunks)}
         self._citation_memo: dict[tuple[str, int], Citation] = {}  # built once: a passage carries several on every query
         for i, c in enumerate(stored.chunks):
             for n in c.footnotes:
@@ -216,8 +215,9 @@ class QAService:
         if cited := [n for n in footnote_mentions(question) if self._citing_passages(n)]:
             # Chunks overlap, so a note is often cited by two passages: those the question's words also
             # retrieved lead, in retrieval order, as the words say which one is meant.
-            retrieved = {self._row[h.chunk.chunk_id]: h.rank for h in hits}
-            rows = sorted(dict.fromkeys(i for n in cited for i in self._citing_passages(n)), key=lambda i: retrieved.get(i, len(hits) + 1))
+            retrieved = {h.chunk.chunk_id: h.rank for h in hits}
+            rows = list(dict.fromkeys(i for n in cited for i in self._citing_passages(n)))
+            rows.sort(key=lambda i: retrieved.get(self.stored.chunks[i].chunk_id, len(hits) + 1))
             found = self._first(rows, hits, k)
             return found, footnote_answer(tuple(cited), found), "footnote"
         name = source_mention(question)
