@@ -212,14 +212,14 @@ class QAService:
     def _look_up(self, question: str, hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
         """A question naming a footnote, or asking which passages cite a source (lookup.py): the passages
         citing it first, the sentences carrying its markers, and which look-up it was; None to search as usual."""
-        if cited := [n for n in footnote_mentions(question) if self._citing_passages(n)]:
+        if citing := {n: rows for n in footnote_mentions(question) if (rows := self._citing_passages(n))}:
             # Chunks overlap, so a note is often cited by two passages: those the question's words also
             # retrieved lead, in retrieval order, as the words say which one is meant.
             retrieved = {h.chunk.chunk_id: h.rank for h in hits}
-            rows = list(dict.fromkeys(i for n in cited for i in self._citing_passages(n)))
+            rows = list(dict.fromkeys(i for rows in citing.values() for i in rows))
             rows.sort(key=lambda i: retrieved.get(self.stored.chunks[i].chunk_id, len(hits) + 1))
             found = self._first(rows, hits, k)
-            return found, footnote_answer(tuple(cited), found), "footnote"
+            return found, footnote_answer(tuple(citing), found), "footnote"
         name = source_mention(question)
         if name and (sources := self.sources(author=name) or self.sources(text=name)):
             found = self._first(sorted({i for s in sources for n in s.footnotes for i in self._citing.get((s.doc, n), [])}), hits, k)
@@ -242,8 +242,7 @@ class QAService:
         """Say so when the question names footnotes the report does not have, rather than blame the answer model."""
         if not named:
             return NO_ANSWER
-        numbers = sorted({n for cits in self.citations.values() for n in cits.footnotes})
-        span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+        span = _numbered({n for cits in self.citations.values() for n in cits.footnotes})
         return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
 
     def search(self, question: str, k: int, mode: str) -> list[Hit]:
@@ -355,9 +354,7 @@ class QAService:
             raise NotFound(f"no document {doc!r}; documents: {', '.join(sorted(self.citations))}")
         resolved = self.citations[doc].footnotes.get(n)
         if resolved is None:
-            numbers = sorted(self.citations[doc].footnotes)
-            span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
-            raise NotFound(f"{doc} has no footnote {n}; its footnotes are numbered {span}")
+            raise NotFound(f"{doc} has no footnote {n}; its footnotes are numbered {_numbered(self.citations[doc].footnotes)}")
         base = self._citation(doc, n)
         return FootnoteDetail(**base.model_dump(), doc=doc, chain=list(resolved.chain), notes=list(resolved.notes),
                               passages=[self._passage_ref(i) for i in self._citing.get((doc, n), [])])
@@ -425,6 +422,11 @@ class QAService:
             "documents": {d: {"title": doc["title"], "footnotes": len(doc["footnotes"])} for d, doc in self.stored.documents.items()},
             "chunks": m["counts"]["chunks"],
         }
+
+
+def _numbered(numbers) -> str:
+    """How footnotes are numbered, for a message: "1–242"."""
+    return f"{min(numbers)}–{max(numbers)}" if numbers else "none"
 
 
 def _source_out(src: Source, page: str | None) -> SourceOut:
