@@ -123,9 +123,17 @@ def test_which_passages_cite_a_source_lists_them_with_the_marked_sentences(clien
     assert all(s["authors"] == ["Yavor Raychev"] for c in answer["citations"] for s in c["sources"])
 
 
-def test_a_source_the_report_does_not_cite_is_searched_for_instead(client):
+def test_a_source_the_report_does_not_cite_gets_no_answer_and_the_passages_its_words_find(client):
     body = client.post("/query", json={"question": "Which passages cite Human Rights Watch?"}).json()
-    assert body["lookup"] is None
+    assert body["lookup"] == "source" and body["answer"] is None
+    assert body["no_answer_reason"].startswith("no footnote cites a source by or titled 'Human Rights Watch'")
+    # the report names it in its text (beside footnote 3, which cites the Bulan Institute): retrieval finds that
+    assert any("Human Rights Watch" in p["text"] for p in body["passages"]) and all(p["score"] < 1.0 for p in body["passages"])
+
+
+def test_which_footnotes_cite_a_source_is_a_look_up_too(client):
+    body = client.post("/query", json={"question": "Which footnotes cite Tanya Mehra?", "k": 3}).json()
+    assert body["lookup"] == "source" and [c["number"] for c in body["answer"]["citations"]] == [38]
 
 
 def test_of_two_passages_citing_a_named_footnote_the_one_the_words_match_leads(client):

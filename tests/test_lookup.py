@@ -21,6 +21,9 @@ from rag.models import Hit
         ("Footnote no. 9, note #12 and note number 7", (9, 12, 7)),
         ("What is the source of [47]? And of [48], and [47] again?", (47, 48)),
         ("footnote 47 and [12]", (47, 12)),
+        ("What does note 12 say?", (12,)),  # "note" after "does" is not the verb
+        ("Note 5?", (5,)),
+        ("What is in note 3, and in note 4?", (3, 4)),
     ],
 )
 def test_named_footnotes_are_found_in_order(question, numbers):
@@ -34,6 +37,7 @@ def test_named_footnotes_are_found_in_order(question, numbers):
         "The authors note 12 cases of recidivism: where?",  # "note" the verb
         "How many footnotes does the report have?",
         "What did the 2nd note say?",
+        "They note 3 phases of the operation: which?",
     ],
 )
 def test_questions_naming_no_footnote(question):
@@ -47,6 +51,7 @@ def test_questions_naming_no_footnote(question):
         ("What claims rest on Human Rights Watch reports?", "Human Rights Watch reports"),
         ("Where does the report cite UNICEF?", "UNICEF"),
         ("Where is Tucker cited?", "Tucker"),
+        ("Which footnotes cite Tanya Mehra?", "Tanya Mehra"),
         ("What does the report cite Reuters for?", "Reuters"),
         ("Which news outlet is cited for the 40,000 foreign fighters?", None),  # asks for a source: a search
         ("Who reported President Tokayev's statement?", None),

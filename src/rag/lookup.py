@@ -15,11 +15,13 @@ import re
 from rag.answer import AnswerChoice, excerpts_of
 from rag.models import Hit
 
-# "footnote 47", "footnotes 12 and 13", "footnotes 44-47", "fn. 3", "note no. 9"; not a bare "note 12",
-# which is as often the verb ("the authors note 12 cases"). A range longer than MAX_RANGE is read as its
-# two ends ("footnotes 1 to 242" is not a request for every note).
+# "footnote 47", "footnotes 12 and 13", "footnotes 44-47", "fn. 3", "note no. 9", "what does note 12 say";
+# not any bare "note 12", which is as often the verb ("the authors note 12 cases"): only at the start or
+# after a word a verb "note" does not follow. A range longer than MAX_RANGE is read as its two ends
+# ("footnotes 1 to 242" is not a request for every note).
 _NAMED = re.compile(
-    r"\b(?:(?:foot\s?|end\s?)notes?\s*(?:no\.|number|#)?|notes?\s*(?:no\.|number|#)|fn\.?)\s*"
+    r"\b(?:(?:foot\s?|end\s?)notes?\s*(?:no\.|number|#)?|notes?\s*(?:no\.|number|#)|fn\.?"
+    r"|(?:^\W*|\b(?:does|do|in|see|of|from|and|is|by)\s+)notes?)\s*"
     r"(\d{1,4}(?:\s*(?:,|&|\band\b|\bor\b|\bto\b|-|–)\s*\d{1,4})*)\b",
     re.I,
 )
@@ -32,7 +34,7 @@ MAX_RANGE = 10
 _SOURCE_ASKED = tuple(
     re.compile(p, re.I)
     for p in (
-        r"^\W*(?:which|what) (?:passages?|parts? of the report|sentences?|claims?) (?:cites?|citing|quotes?|quoting"
+        r"^\W*(?:which|what) (?:passages?|parts? of the report|sentences?|claims?|(?:foot)?notes?) (?:cites?|citing|quotes?|quoting"
         r"|rests? on|rel(?:y|ies) on|draws? on|refers? to|references?) (?P<name>.+?)\W*$",
         r"^\W*where (?:does|do) (?:the report|the authors|it) (?:cite|quote|draw on|rely on|refer to) (?P<name>.+?)\W*$",
         r"^\W*where (?:is|are) (?P<name>.+?) (?:cited|quoted)\W*$",

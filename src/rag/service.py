@@ -108,7 +108,8 @@ class QueryResult(BaseModel):
     mode: str
     answer: Answer | None = Field(description="The sentence that answers, or null when the report does not seem to say")
     no_answer_reason: str | None = None
-    lookup: str | None = Field(None, description="'footnote' or 'source' when the question named one and was answered by citation look-up, not search")
+    lookup: str | None = Field(None, description="'footnote' or 'source' when the question named one and was answered by citation look-up, not search "
+                                             "(a source no footnote cites: answer null, and the passages a search finds)")
     passages: list[Passage]
     context: str | None = Field(None, description="With max_tokens: the passages that fit, ready to hand to a language model")
     timing_ms: float
@@ -202,7 +203,7 @@ class QAService:
             question=text,
             mode=mode,
             answer=self._answer(choice) if choice else None,
-            no_answer_reason=None if choice else self._no_answer_reason(footnote_mentions(text)),
+            no_answer_reason=None if choice else self._no_answer_reason(text, lookup),
             lookup=lookup,
             passages=passages,
             context=context,
@@ -221,11 +222,14 @@ class QAService:
             found = self._first(rows, hits, k)
             return found, footnote_answer(tuple(citing), found), "footnote"
         name = source_mention(question)
-        if name and (sources := self.sources(author=name) or self.sources(text=name)):
-            found = self._first(sorted({i for s in sources for n in s.footnotes for i in self._citing.get((s.doc, n), [])}), hits, k)
-            numbers = tuple(sorted({n for s in sources for n in s.footnotes}))
-            return found, footnote_answer(numbers, found[:MAX_SOURCE_PASSAGES]), "source"
-        return None
+        if name is None:
+            return None
+        sources = [s for s in self.sources(author=name) or self.sources(text=name) if s.footnotes]
+        if not sources:  # "no answer", with the reason: a passage the words retrieve does not cite it
+            return hits, None, "source"
+        found = self._first(sorted({i for s in sources for n in s.footnotes for i in self._citing.get((s.doc, n), [])}), hits, k)
+        numbers = tuple(sorted({n for s in sources for n in s.footnotes}))
+        return found, footnote_answer(numbers, found[:MAX_SOURCE_PASSAGES]), "source"
 
     def _citing_passages(self, n: int) -> list[int]:
         """Index rows of the passages citing footnote n, in reading order, across documents."""
@@ -238,12 +242,16 @@ class QAService:
         ranked = [(c, LOOKUP_SCORE) for c in found] + [(h.chunk, h.score) for h in hits if h.chunk.chunk_id not in ids]
         return [Hit(c, score, rank) for rank, (c, score) in enumerate(ranked[:k], start=1)]
 
-    def _no_answer_reason(self, named: tuple[int, ...]) -> str:
-        """Say so when the question names footnotes the report does not have, rather than blame the answer model."""
-        if not named:
-            return NO_ANSWER
-        span = _numbered({n for cits in self.citations.values() for n in cits.footnotes})
-        return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
+    def _no_answer_reason(self, question: str, lookup: str | None) -> str:
+        """Say so when the question names footnotes the report does not have, or a source it does not
+        cite, rather than blame the answer model."""
+        if lookup == "source":
+            return (f"no footnote cites a source by or titled {source_mention(question)!r} (GET /sources and `rag sources` list those it does); "
+                    "the passages are those the question's words retrieve")
+        if named := footnote_mentions(question):
+            span = _numbered({n for cits in self.citations.values() for n in cits.footnotes})
+            return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
+        return NO_ANSWER
 
     def search(self, question: str, k: int, mode: str) -> list[Hit]:
         """The passages `ask` returns, look-ups included, without choosing an answer: what `rag eval` ranks."""
