@@ -53,8 +53,8 @@ def chunk_document(
     for kind, path, sentences in pieces:
         _append_unique(chunks, seen, _text_chunk(doc.doc_id, path, sentences, count_tokens))
     for table in doc.tables:
-        for kind, text in table_passages(table):
-            _append_unique(chunks, seen, _table_chunk(table, kind, text, count_tokens))
+        for passage in table_passages(table):
+            _append_unique(chunks, seen, _table_chunk(table, passage, count_tokens))
     return [_renumber(c, k) for k, c in enumerate(chunks)]
 
 
@@ -136,27 +136,38 @@ def _text_chunk(doc_id: str, path: tuple[str, ...], sentences: list[Sentence], c
     )
 
 
-def _table_chunk(table: Table, kind: str, text: str, count: TokenCounter) -> Chunk:
-    clean = re.sub(r"\s+", " ", text).strip()
-    sentence = Sentence(clean, text, (), table.start, table.end)
+@dataclass(frozen=True)
+class TablePassage:
+    """A retrievable view of a table. `text` is what is searched; `answer` is how it reads as an
+    answer: a row's grid form ("Men 37 0 0 0") is there to match a quote of the printed table,
+    and reads as noise in an answer."""
+
+    kind: str  # "table" (the whole grid) | "table_row" (one column or row, in words)
+    text: str
+    answer: str
+
+
+def _table_chunk(table: Table, passage: TablePassage, count: TokenCounter) -> Chunk:
+    clean = re.sub(r"\s+", " ", passage.text).strip()
+    sentence = Sentence(clean, passage.answer, (), table.start, table.end)
     return Chunk(
-        chunk_id=_chunk_id(table.doc, kind, table.heading_path, clean),
+        chunk_id=_chunk_id(table.doc, passage.kind, table.heading_path, clean),
         doc=table.doc,
         ordinal=0,
         heading_path=table.heading_path,
-        text=text,
+        text=passage.text,
         clean=clean,
         start=table.start,
         end=table.end,
         footnotes=(),
         n_tokens=count(clean),
-        kind=kind,
+        kind=passage.kind,
         sentences=(sentence,),
     )
 
 
-def table_passages(table: Table) -> list[tuple[str, str]]:
-    """The table as a whole (its grid, then its rows in words), and each column and row in words.
+def table_passages(table: Table) -> list[TablePassage]:
+    """The table as a whole (its grid), and each column and row in words.
 
     The header's first cell names what the columns are (here countries); each column reads as
     "Kazakhstan (Operations Zhusan and Rusafa): men 37, women 188, ...".
@@ -167,13 +178,17 @@ def table_passages(table: Table) -> list[tuple[str, str]]:
         f"{table.caption}. {entity}: " + ", ".join(f"{label.lower()} {_cell(row, j)}" for label, row in zip(labels, table.rows)) + "."
         for j, entity in enumerate(entities, start=1)
     ]
-    rows = [  # the row as printed, then in words
-        f"{table.caption}. {' '.join(row)}. {row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + "."
+    rows = [
+        (f"{table.caption}. {' '.join(row)}.", f"{row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + ".")
         for row in table.rows
     ]
     grid = "\n".join(" | ".join(cells) for cells in (table.header, *table.rows))
     whole = f"{table.caption}\n{grid}"
-    return [("table", whole)] + [("table_row", text) for text in columns + rows]
+    return (
+        [TablePassage("table", whole, whole)]
+        + [TablePassage("table_row", text, text) for text in columns]
+        + [TablePassage("table_row", f"{printed} {words}", f"{table.caption}. {words}") for printed, words in rows]
+    )
 
 
 def _cell(row: tuple[str, ...], j: int) -> str:
