@@ -178,8 +178,8 @@ def table_passages(table: Table) -> list[TablePassage]:
         f"{table.caption}. {entity}: " + ", ".join(f"{label.lower()} {_cell(row, j)}" for label, row in zip(labels, table.rows)) + "."
         for j, entity in enumerate(entities, start=1)
     ]
-    rows = [
-        (f"{table.caption}. {' '.join(row)}.", f"{row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + ".")
+    rows = [  # the row as printed, to match a quote of the table, then in words
+        (" ".join(row), f"{row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + ".")
         for row in table.rows
     ]
     grid = "\n".join(" | ".join(cells) for cells in (table.header, *table.rows))
@@ -187,7 +187,7 @@ def table_passages(table: Table) -> list[TablePassage]:
     return (
         [TablePassage("table", whole, whole)]
         + [TablePassage("table_row", text, text) for text in columns]
-        + [TablePassage("table_row", f"{printed} {words}", f"{table.caption}. {words}") for printed, words in rows]
+        + [TablePassage("table_row", f"{table.caption}. {printed}. {words}", f"{table.caption}. {words}") for printed, words in rows]
     )
 
 
