@@ -15,7 +15,7 @@ def chunks(report, embedder, settings):
 
 
 def test_every_body_sentence_lands_in_a_chunk(report, chunks):
-    placed = {(s.start, s.end) for c in chunks if c.kind == "text" for s in c.sentences}
+    placed = {(s.start, s.end) for c in chunks if c.kind in ("text", "front_matter") for s in c.sentences}
     for p in report.paragraphs:
         for s in p.sentences:
             assert (s.start, s.end) in placed, s.clean
@@ -30,7 +30,7 @@ def test_no_two_chunks_have_the_same_text(chunks):
 def test_chunks_never_cross_a_heading(report, chunks):
     path_of = {(s.start, s.end): p.heading_path for p in report.paragraphs for s in p.sentences}
     for c in chunks:
-        if c.kind == "text":
+        if c.kind in ("text", "front_matter"):
             assert {path_of[(s.start, s.end)] for s in c.sentences} == {c.heading_path}
 
 
@@ -67,6 +67,12 @@ def test_table_is_retrievable_whole_and_line_by_line(report, chunks):
     assert passages[children].answer == children.replace(" Children 497 334 84 79.", "")
     kinds = [c.kind for c in chunks]
     assert kinds.count("table") == 1 and kinds.count("table_row") == 4 + 6
+
+
+def test_front_matter_chunks_are_marked_as_such(chunks):
+    front = [c for c in chunks if c.kind == "front_matter"]
+    assert {c.heading_path for c in front} == {("Title page",), ("About Us",)}
+    assert any("Cholpon Orozobekova" in c.text for c in front) and all(c.ordinal < len(front) for c in front)
 
 
 def test_long_sentence_is_split_rather_than_truncated(report, embedder):

@@ -1,10 +1,10 @@
-"""Questions that name a footnote: which numbers a question names, and the sentences that carry them."""
+"""Look-ups: which footnotes or source a question names, questions about the report itself, and the sentences that answer them."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.lookup import footnote_answer, footnote_mentions, source_mention
+from rag.lookup import footnote_answer, footnote_mentions, report_facet, source_mention
 from rag.models import Hit
 
 
@@ -80,3 +80,57 @@ def test_answer_is_the_sentences_carrying_the_markers_once_each(service):
 def test_no_passage_carrying_the_marker_means_no_answer(service):
     hits = [Hit(c, 1.0, 1) for c in _citing(service, 47)]
     assert footnote_answer((12,), hits) is None
+
+
+@pytest.mark.parametrize(
+    "question, facet",
+    [
+        ("Who wrote this report?", "team"),
+        ("Who are the authors of the report?", "team"),
+        ("Who is on the research team?", "team"),
+        ("Who led the research?", "team"),
+        ("Who are the report's authors?", "team"),
+        ("Who published the report?", "publisher"),
+        ("Which organisation published the report?", "publisher"),
+        ("When was the report published?", "date"),
+        ("What is the title of the report?", "title"),
+    ],
+)
+def test_questions_about_the_report_itself(question, facet):
+    assert report_facet(question) == facet
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which author does the report cite for the claim that repression led families to discourage younger members from overt religious practice?",
+        "Whose perspectives are missing from the report because the researchers could not reach them?",
+        "Which organisations published the analysis on gendered dimensions of return and reintegration cited in Section VI?",
+        "Who is the Vice-Chair of Tajikistan's Committee on Women's Affairs quoted in the report?",
+        "When was Operation Meerim carried out?",
+        "What does the report say about the research team's interviews?",
+    ],
+)
+def test_questions_about_the_report_s_contents_are_searches(question):
+    assert report_facet(question) is None
+
+
+def test_who_made_the_report_is_answered_from_its_credits(service):
+    result = service.ask("Who wrote this report?")
+    assert result.lookup == "report" and result.passages[0].heading_path == ["About Us"]
+    assert result.answer.text.startswith("RESEARCH TEAM — Head: Cholpon Orozobekova; Senior researchers: Cholpon Orozobekova, Sarah Wolfe;")
+    assert "© Bulan Institute for Peace Innovations" in result.answer.text  # and the imprint: who published it
+    assert all(result.passages[e.rank - 1].chunk_id == e.chunk_id for e in result.answer.excerpts)
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("When was the report published?", "Published June 2021"),
+        ("What is the title of the report?", "The Repatriation, Rehabilitation and Reintegration of Women and Children from Syria and Iraq The Experiences of"),
+    ],
+)
+def test_date_and_title_come_from_the_front_matter(service, question, answer):
+    result = service.ask(question, k=2)
+    assert result.lookup == "report" and result.answer.text.startswith(answer) and result.answer.confidence == 1.0
+    assert len(result.passages) == 2 and "Cholpon Orozobekova" not in result.answer.text

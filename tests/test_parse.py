@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.parse import MARKER_RE, CorpusError, parse_file, parse_text, sentence_spans
+from rag.parse import MARKER_RE, CorpusError, credit_kind, parse_file, parse_text, sentence_spans
 
 INTRO = "Introduction"
 S1 = "Section I: The Central Asian Context in Brief"
@@ -175,6 +175,25 @@ def test_sentence_offsets_point_into_the_source(report, report_text):
             src = MARKER_RE.sub("", report_text[s.start : s.end])
             first_words = " ".join(s.clean.split()[:3])
             assert re.sub(r"\s+", " ", src).replace("*", "").startswith(first_words)
+
+
+def test_credits_read_as_a_list_and_keep_their_offsets(report, report_text):
+    credits, imprint = next(p for p in report.paragraphs if "RESEARCH TEAM" in p.clean).sentences
+    assert credits.clean == (
+        "RESEARCH TEAM — Head: Cholpon Orozobekova; Senior researchers: Cholpon Orozobekova, Sarah Wolfe; Researchers: Javier Ojeda Escudero, "
+        "Matthieu Guillier, Cholpon Kainazarova, Kubanychbek Kadyrbekov, Keshav Khanna, Minji Sung, Jennifer Torner."
+    )
+    assert imprint.clean.startswith("Published June 2021; Cover picture credit")
+    assert report_text[credits.start : credits.end].startswith("RESEARCH TEAM\n\nHead") and report_text[credits.start : credits.end].endswith("Jennifer Torner")
+
+
+@pytest.mark.parametrize(
+    "line, kind",
+    [("RESEARCH TEAM", "group"), ("Head", "role"), ("Senior researchers", "role"), ("Javier Ojeda Escudero", "name"),
+     ("Minji Sung", "name"), ("Published June 2021", "other"), ("BULAN INSTITUTE for PEACE INNOVATIONS", "other")],
+)
+def test_credit_lines_are_told_apart(line, kind):
+    assert credit_kind(line) == kind
 
 
 def test_sentence_splitting_respects_initials_and_abbreviations():

@@ -82,6 +82,12 @@ def test_a_question_naming_a_footnote_says_it_is_a_look_up(page):
     assert page.locator("#answer-text .excerpt").first.get_by_role("button", name="Footnote 47").count() == 1
     assert "could be released" in page.locator("#passages li.passage").first.inner_text()
 
+def test_who_wrote_the_report_is_answered_from_its_credits(page):
+    ask(page, "Who wrote this report?")
+    assert "About the report itself" in page.locator("#answer-text .lookup").inner_text()
+    assert "Cholpon Orozobekova" in page.locator("#answer-text .excerpt").first.inner_text()
+
+
 def test_empty_question_says_what_happened(page):
     page.get_by_role("button", name="Ask").click()
     status = page.locator("#status")

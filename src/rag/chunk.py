@@ -44,14 +44,14 @@ def chunk_document(
 ) -> list[Chunk]:
     """All chunks of a document, in reading order, with no two of the same text."""
     pieces: list[tuple[str, tuple[str, ...], list[Sentence]]] = []
-    for path, group in groupby(doc.paragraphs, key=lambda p: p.heading_path):
+    for (path, kind), group in groupby(doc.paragraphs, key=lambda p: (p.heading_path, p.kind)):
         for sentences in _pack_section(list(group), params, count_tokens):
             for part in _fit(path, sentences, fits_model):
-                pieces.append(("text", path, part))
+                pieces.append((kind, path, part))
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for kind, path, sentences in pieces:
-        _append_unique(chunks, seen, _text_chunk(doc.doc_id, path, sentences, count_tokens))
+        _append_unique(chunks, seen, _text_chunk(doc.doc_id, kind, path, sentences, count_tokens))
     for table in doc.tables:
         for passage in table_passages(table):
             _append_unique(chunks, seen, _table_chunk(table, passage, count_tokens))
@@ -118,10 +118,10 @@ def _probe(path: tuple[str, ...], clean: str) -> Chunk:
     return Chunk("", "", 0, path, "", clean, 0, 0, (), 0)
 
 
-def _text_chunk(doc_id: str, path: tuple[str, ...], sentences: list[Sentence], count: TokenCounter) -> Chunk:
+def _text_chunk(doc_id: str, kind: str, path: tuple[str, ...], sentences: list[Sentence], count: TokenCounter) -> Chunk:
     clean = " ".join(s.clean for s in sentences)
     return Chunk(
-        chunk_id=_chunk_id(doc_id, "text", path, clean),
+        chunk_id=_chunk_id(doc_id, kind, path, clean),
         doc=doc_id,
         ordinal=0,
         heading_path=path,
@@ -131,7 +131,7 @@ def _text_chunk(doc_id: str, path: tuple[str, ...], sentences: list[Sentence], c
         end=sentences[-1].end,
         footnotes=tuple(dict.fromkeys(n for s in sentences for n in s.footnotes)),
         n_tokens=count(clean),
-        kind="text",
+        kind=kind,
         sentences=tuple(sentences),
     )
 

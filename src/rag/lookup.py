@@ -1,4 +1,4 @@
-"""Questions that are citation look-ups: "What does footnote 47 say?", "[47]", "Which passages cite Raychev?".
+"""Questions that are look-ups: "What does footnote 47 say?", "[47]", "Which passages cite Raychev?", "Who wrote this report?".
 
 Retrieval cannot answer them: a footnote's number is not in any passage's text, and a source's name
 mostly sits in the footnote, not the passage; the other words ("footnote", "say", "cite") match
@@ -41,6 +41,23 @@ _SOURCE_ASKED = tuple(
         r"^\W*what does the report cite (?P<name>.+?) for\W*$",
     )
 )
+# "Who wrote this report?", "When was the report published?", "Who is on the research team?": asked of the
+# report itself, which only its front matter (title page, credits) answers, and whose words ("wrote",
+# "report") match the body's many sentences about what "this report" does. Not "Which authors does the
+# report cite ...", nor "the researchers" of a sentence in the body: only these forms, ending there.
+_REPORT = r"(?:this|the) (?:report|study|research|paper|publication)"
+_REPORT_ASKED = tuple(
+    re.compile(p, re.I)
+    for p in (
+        rf"^\W*who (?:wrote|authored|researched|prepared|produced|published|compiled|conducted|led|issued|is behind|was behind) {_REPORT}\W*$",
+        rf"^\W*who (?:is|are|was|were) (?:the )?(?:authors?|researchers|research team|publishers?|on the research team)(?: (?:of|behind|for) {_REPORT})?\W*$",
+        rf"^\W*who (?:is|are|was|were) {_REPORT}(?:'s)? (?:authors?|researchers|research team|publishers?) ?\W*$",
+        rf"^\W*(?:which|what) (?:organi[sz]ation|institute|institution|think tank|ngo|body) (?:wrote|published|produced|prepared|issued|is behind) {_REPORT}\W*$",
+        rf"^\W*when (?:was|is) {_REPORT} (?:published|written|released|issued|dated|out)\W*$",
+        rf"^\W*what (?:is|was) the (?:full )?title of {_REPORT}\W*$",
+        rf"^\W*who (?:was|is) the head of the research team\W*$",
+    )
+)
 MAX_SOURCE_PASSAGES = 3  # the answer to "which passages cite X": the marked sentences of the first few
 LOOKUP_SCORE = 1.0  # a passage citing the named footnote or source: an exact match, not a similarity
 
@@ -63,6 +80,38 @@ def source_mention(question: str) -> str | None:
         if m := pattern.match(question.strip()):
             return m.group("name")
     return None
+
+
+# What the front matter says, by what is asked: who made the report, who published it, when, its title.
+# A credits line reads "RESEARCH TEAM — Head: ...; Researchers: ..." (parse.credit_separator).
+_CREDITS = re.compile(r"\b(?:team|authors?|researchers?|editors?|head|director)\s*(?:—|:)", re.I)
+_IMPRINT = re.compile(r"\bpublished\b|©", re.I)
+_FACETS = (  # (what the question asks, its words), first match wins; else it asks who made the report
+    ("date", re.compile(r"^\W*when\b", re.I)),
+    ("title", re.compile(r"\btitle\b", re.I)),
+    ("publisher", re.compile(r"\b(?:publish\w*|issued|organi[sz]ation|institute|institution|think tank|ngo|body)\b", re.I)),
+)
+
+
+def report_facet(question: str) -> str | None:
+    """What a question about the report itself asks ("team", "publisher", "date", "title"), or None
+    when it is not about the report itself."""
+    if not any(p.match(question.strip()) for p in _REPORT_ASKED):
+        return None
+    return next((facet for facet, words in _FACETS if words.search(question)), "team")
+
+
+def report_answer(facet: str, front: list[Hit], titles: dict[str, str]) -> AnswerChoice | None:
+    """The front-matter sentences that say it: the credits and the imprint for who made the report,
+    the imprint for who published it and when, the title line and the one after it (the subtitle)."""
+    sentences = [(h, j, s) for h in front for j, s in enumerate(h.chunk.sentences)]
+    if facet == "title":
+        at = [(h, j) for h, j, s in sentences if s.clean == titles.get(h.chunk.doc)]
+        picks = [(h, s) for h, j in at for s in h.chunk.sentences[j : j + 2]]
+    else:
+        wanted = (_CREDITS, _IMPRINT) if facet == "team" else (_IMPRINT,)
+        picks = [(h, s) for pattern in wanted for h, _, s in sentences if pattern.search(s.clean)]
+    return AnswerChoice(excerpts_of(picks), 1.0) if picks else None
 
 
 def footnote_answer(numbers: tuple[int, ...], hits: list[Hit]) -> AnswerChoice | None:

@@ -121,6 +121,41 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token.casefold() in _ABBREVIATIONS
 
 
+# --------------------------------------------------------------------------- front-matter credits
+
+# The last word of a credit's role ("Head", "Senior researchers"); a line ending in one labels the names after it.
+_ROLE_WORDS = {
+    "head", "director", "lead", "leader", "author", "editor", "researcher", "assistant", "coordinator",
+    "consultant", "adviser", "advisor", "reviewer", "manager", "designer", "translator", "team",
+}
+_NAME_RE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}")
+
+
+def credit_kind(line: str) -> str:
+    """'group' ("RESEARCH TEAM"), 'role' ("Senior researchers"), 'name' ("Javier Ojeda Escudero"), or 'other'."""
+    words = line.strip().split()
+    if not words or len(words) > 4:
+        return "other"
+    if line.isupper() and words[-1].casefold().rstrip("s") in _ROLE_WORDS:
+        return "group"
+    if words[-1].casefold().rstrip("s") in _ROLE_WORDS and all(w.islower() for w in words[1:]):
+        return "role"
+    return "name" if _NAME_RE.fullmatch(line.strip()) else "other"
+
+
+def credit_separator(previous: str, line: str) -> str:
+    """How a credits page reads as a sentence: "RESEARCH TEAM — Head: Cholpon Orozobekova; Senior
+    researchers: Cholpon Orozobekova, Sarah Wolfe; ... Jennifer Torner. Published June 2021; ..."."""
+    before, after = credit_kind(previous), credit_kind(line)
+    if before == "group":
+        return " — "
+    if before == "role":
+        return ": "
+    if before == "name":
+        return ", " if after == "name" else "; " if after == "role" else ". "
+    return "; "
+
+
 # --------------------------------------------------------------------------- raw paragraphs
 
 
@@ -136,9 +171,9 @@ class RawParagraph:
     def from_line(cls, text: str, line: int, file_start: int) -> "RawParagraph":
         return cls(text, line, [(0, file_start, len(text))])
 
-    def extend(self, other: "RawParagraph") -> None:
-        offset = len(self.text) + 1
-        self.text = f"{self.text} {other.text}"
+    def extend(self, other: "RawParagraph", sep: str = " ") -> None:
+        offset = len(self.text) + len(sep)
+        self.text = f"{self.text}{sep}{other.text}"
         self.segments += [(offset + t, f, n) for t, f, n in other.segments]
 
     def file_offset(self, i: int) -> int:
@@ -257,16 +292,17 @@ class _Parser:
         return end
 
     def _add_front_matter(self, path: tuple[str, ...], block: list[RawParagraph]) -> None:
-        """Runs of short lines (names, roles, credits) become one paragraph, joined by "; "."""
+        """Runs of short lines (names, roles, credits) become one paragraph, punctuated as a list reads."""
         run: RawParagraph | None = None
+        previous = ""
         for p in block:
             short = len(p.text) < 80 and not ends_sentence(p.text)
             if short and run is not None:
-                run.text += ";"
-                run.extend(p)
-                continue
-            run = RawParagraph(p.text, p.line, list(p.segments)) if short else None
-            self.body.append((path, run or p, "front_matter"))
+                run.extend(p, credit_separator(previous, p.text))
+            else:
+                run = RawParagraph(p.text, p.line, list(p.segments)) if short else None
+                self.body.append((path, run or p, "front_matter"))
+            previous = p.text
 
     # -- body
     def _body(self, i: int) -> None:

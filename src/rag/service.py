@@ -20,7 +20,7 @@ from rag.citations import Citations, Source, resolve_citations
 from rag.config import ConfigError, Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
-from rag.lookup import LOOKUP_SCORE, MAX_SOURCE_PASSAGES, footnote_answer, footnote_mentions, source_mention
+from rag.lookup import LOOKUP_SCORE, MAX_SOURCE_PASSAGES, footnote_answer, footnote_mentions, report_answer, report_facet, source_mention
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
 from rag.verify import Verifier, load_verifier
@@ -88,7 +88,7 @@ class Answer(BaseModel):
     doc: str
     chunk_id: str = Field(description="The passage of the best sentence")
     rank: int = Field(description="That passage's rank in `passages`")
-    confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold; 1.0 for a citation look-up (`lookup`)")
+    confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold; 1.0 for a look-up (`lookup`)")
     citations: list[Citation] = Field(description="The footnotes of every excerpt, in order, resolved")
     excerpts: list[Excerpt] = Field(description="One per passage drawn on: the best sentence's first, then (for a question in parts, such as 'A and B') other parts' sentences")
 
@@ -109,7 +109,8 @@ class QueryResult(BaseModel):
     answer: Answer | None = Field(description="The sentence that answers, or null when the report does not seem to say")
     no_answer_reason: str | None = None
     lookup: str | None = Field(None, description="'footnote' or 'source' when the question named one and was answered by citation look-up, not search "
-                                             "(a source no footnote cites: answer null, and the passages a search finds)")
+                                             "(a source no footnote cites: answer null, and the passages a search finds); 'report' when it asked "
+                                             "who wrote or published the report, when, or its title, answered from the front matter")
     passages: list[Passage]
     context: str | None = Field(None, description="With max_tokens: the passages that fit, ready to hand to a language model")
     timing_ms: float
@@ -211,8 +212,11 @@ class QAService:
         )
 
     def _look_up(self, question: str, hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
-        """A question naming a footnote, or asking which passages cite a source (lookup.py): the passages
-        citing it first, the sentences carrying its markers, and which look-up it was; None to search as usual."""
+        """A question naming a footnote, asking which passages cite a source, or about the report itself
+        (lookup.py): the passages that answer it first, the sentences that do, and which look-up it was;
+        None to search as usual."""
+        if (facet := report_facet(question)) and (front := self._front_matter()):
+            return *self._report_look_up(facet, front, hits, k), "report"
         if citing := {n: rows for n in footnote_mentions(question) if (rows := self._citing_passages(n))}:
             # Chunks overlap, so a note is often cited by two passages: those the question's words also
             # retrieved lead, in retrieval order, as the words say which one is meant.
@@ -230,6 +234,18 @@ class QAService:
         found = self._first(sorted({i for s in sources for n in s.footnotes for i in self._citing.get((s.doc, n), [])}), hits, k)
         numbers = tuple(sorted({n for s in sources for n in s.footnotes}))
         return found, footnote_answer(numbers, found[:MAX_SOURCE_PASSAGES]), "source"
+
+    def _front_matter(self) -> list[int]:
+        """Index rows of the title page and credits, in reading order."""
+        return [i for i, c in enumerate(self.stored.chunks) if c.kind == "front_matter"]
+
+    def _report_look_up(self, facet: str, front: list[int], hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice | None]:
+        """The front-matter passages, those that say what is asked first, then the retrieved ones; the lines that say it."""
+        titles = {doc: d["title"] for doc, d in self.stored.documents.items()}
+        said = report_answer(facet, self._first(front, [], len(front)), titles)
+        ids = {e.hit.chunk.chunk_id for e in said.excerpts} if said else set()
+        found = self._first(sorted(front, key=lambda i: self.stored.chunks[i].chunk_id not in ids), hits, k)
+        return found, report_answer(facet, [h for h in found if h.chunk.kind == "front_matter"], titles)
 
     def _citing_passages(self, n: int) -> list[int]:
         """Index rows of the passages citing footnote n, in reading order, across documents."""

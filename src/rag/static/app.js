@@ -188,6 +188,7 @@ function renderAnswer(result) {
 const LOOKUPS = {
   footnote: "Footnote look-up: the sentence that carries the footnote's marker; the passages citing it come first.",
   source: "Source look-up: where the report cites this source, in reading order.",
+  report: "About the report itself: from its title page and credits.",
 };
 
 async function ask(question) {
