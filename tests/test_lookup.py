@@ -94,6 +94,7 @@ def test_no_passage_carrying_the_marker_means_no_answer(service):
         ("Which organisation published the report?", "publisher"),
         ("When was the report published?", "date"),
         ("What is the title of the report?", "title"),
+        ("How should I cite this report?", "reference"),
     ],
 )
 def test_questions_about_the_report_itself(question, facet):
@@ -134,3 +135,9 @@ def test_date_and_title_come_from_the_front_matter(service, question, answer):
     result = service.ask(question, k=2)
     assert result.lookup == "report" and result.answer.text.startswith(answer) and result.answer.confidence == 1.0
     assert len(result.passages) == 2 and "Cholpon Orozobekova" not in result.answer.text
+
+
+def test_how_to_cite_the_report_gives_its_title_and_imprint(service):
+    text = service.ask("How should I cite this report?").answer.text
+    assert text.startswith("The Repatriation, Rehabilitation and Reintegration of Women and Children from Syria and Iraq The Experiences of Kazakhstan")
+    assert "Published June 2021" in text and "Bulan Institute for Peace Innovations" in text

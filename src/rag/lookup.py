@@ -56,6 +56,7 @@ _REPORT_ASKED = tuple(
         rf"^\W*when (?:was|is) {_REPORT} (?:published|written|released|issued|dated|out)\W*$",
         rf"^\W*what (?:is|was) the (?:full )?title of {_REPORT}\W*$",
         rf"^\W*who (?:was|is) the head of the research team\W*$",
+        rf"^\W*how (?:do|should|can|would|to) (?:i |we |you |one )?(?:cite|reference) {_REPORT}\W*$",
     )
 )
 MAX_SOURCE_PASSAGES = 3  # the answer to "which passages cite X": the marked sentences of the first few
@@ -87,6 +88,7 @@ def source_mention(question: str) -> str | None:
 _CREDITS = re.compile(r"\b(?:team|authors?|researchers?|editors?|head|director)\s*(?:—|:)", re.I)
 _IMPRINT = re.compile(r"\bpublished\b|©", re.I)
 _FACETS = (  # (what the question asks, its words), first match wins; else it asks who made the report
+    ("reference", re.compile(r"\b(?:cite|reference)\b", re.I)),
     ("date", re.compile(r"^\W*when\b", re.I)),
     ("title", re.compile(r"\btitle\b", re.I)),
     ("publisher", re.compile(r"\b(?:publish\w*|issued|organi[sz]ation|institute|institution|think tank|ngo|body)\b", re.I)),
@@ -94,7 +96,7 @@ _FACETS = (  # (what the question asks, its words), first match wins; else it as
 
 
 def report_facet(question: str) -> str | None:
-    """What a question about the report itself asks ("team", "publisher", "date", "title"), or None
+    """What a question about the report itself asks ("team", "publisher", "date", "title", "reference"), or None
     when it is not about the report itself."""
     if not any(p.match(question.strip()) for p in _REPORT_ASKED):
         return None
@@ -103,14 +105,13 @@ def report_facet(question: str) -> str | None:
 
 def report_answer(facet: str, front: list[Hit], titles: dict[str, str]) -> AnswerChoice | None:
     """The front-matter sentences that say it: the credits and the imprint for who made the report,
-    the imprint for who published it and when, the title line and the one after it (the subtitle)."""
+    the imprint for who published it and when, the title line and the one after it (the subtitle),
+    and for how to cite it the title lines and the imprint."""
     sentences = [(h, j, s) for h in front for j, s in enumerate(h.chunk.sentences)]
-    if facet == "title":
-        at = [(h, j) for h, j, s in sentences if s.clean == titles.get(h.chunk.doc)]
-        picks = [(h, s) for h, j in at for s in h.chunk.sentences[j : j + 2]]
-    else:
-        wanted = (_CREDITS, _IMPRINT) if facet == "team" else (_IMPRINT,)
-        picks = [(h, s) for pattern in wanted for h, _, s in sentences if pattern.search(s.clean)]
+    at_title = [(h, j) for h, j, s in sentences if s.clean == titles.get(h.chunk.doc)]
+    picks = [(h, s) for h, j in at_title for s in h.chunk.sentences[j : j + 2]] if facet in ("title", "reference") else []
+    wanted = {"team": (_CREDITS, _IMPRINT), "title": ()}.get(facet, (_IMPRINT,))
+    picks += [(h, s) for pattern in wanted for h, _, s in sentences if pattern.search(s.clean)]
     return AnswerChoice(excerpts_of(picks), 1.0) if picks else None
 
 
