@@ -65,8 +65,11 @@ def test_table_is_retrievable_whole_and_line_by_line(report, chunks):
     assert passages[children].kind == "table_row"
     # an answer drawn from a row reads in words, without the printed row that is there for search
     assert passages[children].answer == children.replace(" Children 497 334 84 79.", "")
+    # and each figure alone, for a question that asks for one cell
+    women_kz = "Table 1. Number of repatriates by country. Women 188 141 0 0. Kazakhstan (Operations Zhusan and Rusafa): women 188."
+    assert passages[women_kz].kind == "table_cell" and passages[women_kz].answer == women_kz.replace(" Women 188 141 0 0.", "")
     kinds = [c.kind for c in chunks]
-    assert kinds.count("table") == 1 and kinds.count("table_row") == 4 + 6
+    assert kinds.count("table") == 1 and kinds.count("table_row") == 4 + 6 and kinds.count("table_cell") == 4 * 6
 
 
 def test_front_matter_chunks_are_marked_as_such(chunks):

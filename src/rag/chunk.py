@@ -4,7 +4,7 @@ Chunks are built from whole sentences, never cross a heading, prefer to end at a
 end, and are sized in tiktoken cl100k tokens. The embedding model reads only its first
 `max_seq_length` word pieces, so every chunk's embedded text (heading path + text) is checked
 with the model's own tokenizer and split further if it would be cut: nothing is truncated.
-Tables become one chunk as a whole plus one per column and per row, each in words.
+Tables become one chunk as a whole plus one per column, per row and per cell, each in words.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class TablePassage:
     answer: a row's grid form ("Men 37 0 0 0") is there to match a quote of the printed table,
     and reads as noise in an answer."""
 
-    kind: str  # "table" (the whole grid) | "table_row" (one column or row, in words)
+    kind: str  # "table" (the whole grid) | "table_row" (one column or row, in words) | "table_cell" (one figure)
     text: str
     answer: str
 
@@ -167,7 +167,7 @@ def _table_chunk(table: Table, passage: TablePassage, count: TokenCounter) -> Ch
 
 
 def table_passages(table: Table) -> list[TablePassage]:
-    """The table as a whole (its grid), and each column and row in words.
+    """The table as a whole (its grid), each column and row in words, and each cell alone.
 
     The header's first cell names what the columns are (here countries); each column reads as
     "Kazakhstan (Operations Zhusan and Rusafa): men 37, women 188, ...".
@@ -182,12 +182,21 @@ def table_passages(table: Table) -> list[TablePassage]:
         (" ".join(row), f"{row[0]}: " + ", ".join(f"{entity} {_cell(row, j)}" for j, entity in enumerate(entities, start=1)) + ".")
         for row in table.rows
     ]
+    figures = [  # "How many women did Kazakhstan bring back?" asks for one cell, not a row
+        (" ".join(row), f"{entity}: {row[0].lower()} {_cell(row, j)}.")
+        for row in table.rows
+        for j, entity in enumerate(entities, start=1)
+    ]
     grid = "\n".join(" | ".join(cells) for cells in (table.header, *table.rows))
     whole = f"{table.caption}\n{grid}"
     return (
         [TablePassage("table", whole, whole)]
         + [TablePassage("table_row", text, text) for text in columns]
-        + [TablePassage("table_row", f"{table.caption}. {printed}. {words}", f"{table.caption}. {words}") for printed, words in rows]
+        + [
+            TablePassage(kind, f"{table.caption}. {printed}. {words}", f"{table.caption}. {words}")
+            for kind, group in (("table_row", rows), ("table_cell", figures))
+            for printed, words in group
+        ]
     )
 
 

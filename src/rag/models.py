@@ -104,7 +104,7 @@ class Chunk:
     end: int
     footnotes: tuple[int, ...]
     n_tokens: int
-    kind: str = "text"  # "text" | "front_matter" (title page, credits) | "table" | "table_row"
+    kind: str = "text"  # "text" | "front_matter" (title page, credits) | "table" | "table_row" | "table_cell"
     sentences: tuple[Sentence, ...] = field(default=())
 
     def embedding_text(self, text: str | None = None) -> str:
