@@ -172,10 +172,9 @@ def table_passages(table: Table) -> list[TablePassage]:
     The header's first cell names what the columns are (here countries); each column reads as
     "Kazakhstan (Operations Zhusan and Rusafa): men 37, women 188, ...".
     """
-    labels = [row[0] for row in table.rows]
     entities = [_entity_name(h) for h in table.header[1:]]
     columns = [
-        f"{table.caption}. {entity}: " + ", ".join(f"{label.lower()} {_cell(row, j)}" for label, row in zip(labels, table.rows)) + "."
+        f"{table.caption}. {entity}: " + ", ".join(_figure(row, j) for row in table.rows) + "."
         for j, entity in enumerate(entities, start=1)
     ]
     rows = [  # the row as printed, to match a quote of the table, then in words
@@ -183,7 +182,7 @@ def table_passages(table: Table) -> list[TablePassage]:
         for row in table.rows
     ]
     figures = [  # "How many women did Kazakhstan bring back?" asks for one cell, not a row
-        (" ".join(row), f"{entity}: {row[0].lower()} {_cell(row, j)}.")
+        (" ".join(row), f"{entity}: {_figure(row, j)}.")
         for row in table.rows
         for j, entity in enumerate(entities, start=1)
     ]
@@ -202,6 +201,11 @@ def table_passages(table: Table) -> list[TablePassage]:
 
 def _cell(row: tuple[str, ...], j: int) -> str:
     return row[j] if j < len(row) else "(blank)"
+
+
+def _figure(row: tuple[str, ...], j: int) -> str:
+    """One cell as its column's passage and its own passage both word it: "women 188"."""
+    return f"{row[0].lower()} {_cell(row, j)}"
 
 
 def _entity_name(header: str) -> str:
