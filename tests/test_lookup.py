@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lookup import footnote_answer, footnote_mentions, report_facet, source_mention
+from rag.chunk import ChunkingParams, chunk_document, tiktoken_counter
+from rag.lookup import footnote_answer, footnote_mentions, report_facet, source_mention, table_cells_named
 from rag.models import Hit
+from rag.retrieve import KeywordIndex
 
 
 @pytest.mark.parametrize(
@@ -141,3 +143,59 @@ def test_how_to_cite_the_report_gives_its_title_and_imprint(service):
     text = service.ask("How should I cite this report?").answer.text
     assert text.startswith("The Repatriation, Rehabilitation and Reintegration of Women and Children from Syria and Iraq The Experiences of Kazakhstan")
     assert "Published June 2021" in text and "Bulan Institute for Peace Innovations" in text
+
+
+@pytest.fixture(scope="module")
+def table_cells(report):
+    chunks = chunk_document(report, ChunkingParams(), tiktoken_counter(), lambda text: True)
+    return [(i, c) for i, c in enumerate(chunks) if c.kind == "table_cell"]
+
+
+def _named(question, cells):
+    rows = table_cells_named(question, cells, KeywordIndex(["a text"]).content_terms)
+    by_row = dict(cells)
+    return [f"{by_row[i].cell[1].partition(':')[0]} {by_row[i].cell[2]}" for i in rows]
+
+
+@pytest.mark.parametrize(
+    "question, cells",
+    [
+        ("How many people in total did Kazakhstan repatriate?", ["Kazakhstan Total"]),
+        ("How many people did Tajikistan repatriate altogether?", ["Tajikistan Total"]),
+        ("According to Table 1, how many men did Kazakhstan repatriate?", ["Kazakhstan Men"]),
+        ("How many men were among Kazakhstan's repatriates?", ["Kazakhstan Men"]),
+        ("How many Uzbek children were brought back?", ["Uzbekistan Children"]),  # the adjective names the country
+        ("In how many phases did Uzbekistan carry out Operation Mehr?", ["Uzbekistan Number of phases"]),
+        ("How many women did Operation Mehr bring back?", ["Uzbekistan Women"]),  # a column's only operation names it
+        ("How many children did Kazakhstan repatriate in total?", ["Kazakhstan Children"]),  # the row named, not Total
+        ("How many men, women and children did Kazakhstan repatriate?", ["Kazakhstan Men", "Kazakhstan Women", "Kazakhstan Children"]),
+        ("How many children did Tajikistan and Kyrgyzstan repatriate?", ["Tajikistan Children", "Kyrgyzstan Children"]),
+    ],
+)
+def test_a_question_naming_a_column_and_a_row_looks_up_the_cell(table_cells, question, cells):
+    assert _named(question, table_cells) == cells
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many women did Turkmenistan repatriate?",  # no such column
+        "How many elderly people did Kazakhstan repatriate?",  # no such row
+        "How many children did Kazakhstan repatriate from Iraq?",  # the table does not split by site
+        "How many children did Kazakhstan repatriate in Operation Rusafa?",  # one of the column's two operations
+        "How many Kazakh children were repatriated in 2019?",
+        "How many of the 79 children were girls?",
+        "How many children did the four countries repatriate in total?",  # no column named
+        "Which country repatriated the most children?",  # asks for a country, not a number
+        "Why did Kazakhstan repatriate so many children?",
+    ],
+)
+def test_a_question_the_table_does_not_fully_answer_is_not_a_look_up(table_cells, question):
+    assert _named(question, table_cells) == []
+
+
+def test_a_table_look_up_answers_with_the_cell_first(service):
+    result = service.ask("How many people in total did Kazakhstan repatriate?")
+    assert result.lookup == "table" and result.answer.confidence == 1.0
+    assert result.answer.text == "Table 1. Number of repatriates by country. Kazakhstan (Operations Zhusan and Rusafa): total 722."
+    assert result.passages[0].chunk_id == result.answer.chunk_id and result.passages[0].score == 1.0

@@ -145,6 +145,7 @@ class TablePassage:
     kind: str  # "table" (the whole grid) | "table_row" (one column or row, in words) | "table_cell" (one figure)
     text: str
     answer: str
+    cell: tuple[str, ...] = ()  # a table_cell's (caption, column header, row label)
 
 
 def _table_chunk(table: Table, passage: TablePassage, count: TokenCounter) -> Chunk:
@@ -163,6 +164,7 @@ def _table_chunk(table: Table, passage: TablePassage, count: TokenCounter) -> Ch
         n_tokens=count(clean),
         kind=passage.kind,
         sentences=(sentence,),
+        cell=passage.cell,
     )
 
 
@@ -182,7 +184,7 @@ def table_passages(table: Table) -> list[TablePassage]:
         for row in table.rows
     ]
     figures = [  # "How many women did Kazakhstan bring back?" asks for one cell, not a row
-        (" ".join(row), f"{entity}: {_figure(row, j)}.")
+        (" ".join(row), f"{entity}: {_figure(row, j)}.", (table.caption, table.header[j], row[0]))
         for row in table.rows
         for j, entity in enumerate(entities, start=1)
     ]
@@ -191,10 +193,10 @@ def table_passages(table: Table) -> list[TablePassage]:
     return (
         [TablePassage("table", whole, whole)]
         + [TablePassage("table_row", text, text) for text in columns]
+        + [TablePassage("table_row", f"{table.caption}. {printed}. {words}", f"{table.caption}. {words}") for printed, words in rows]
         + [
-            TablePassage(kind, f"{table.caption}. {printed}. {words}", f"{table.caption}. {words}")
-            for kind, group in (("table_row", rows), ("table_cell", figures))
-            for printed, words in group
+            TablePassage("table_cell", f"{table.caption}. {printed}. {words}", f"{table.caption}. {words}", cell)
+            for printed, words, cell in figures
         ]
     )
 

@@ -1,4 +1,5 @@
-"""Questions that are look-ups: "What does footnote 47 say?", "[47]", "Which passages cite Raychev?", "Who wrote this report?".
+"""Questions that are look-ups: "What does footnote 47 say?", "[47]", "Which passages cite Raychev?", "Who wrote this report?",
+"How many women did Uzbekistan repatriate?" (a cell of Table 1).
 
 Retrieval cannot answer them: a footnote's number is not in any passage's text, and a source's name
 mostly sits in the footnote, not the passage; the other words ("footnote", "say", "cite") match
@@ -11,9 +12,10 @@ question's words retrieve.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
-from rag.answer import AnswerChoice, excerpts_of
-from rag.models import Hit
+from rag.answer import AnswerChoice, excerpts_of, expected_type
+from rag.models import Chunk, Hit
 
 # "footnote 47", "footnotes 12 and 13", "footnotes 44-47", "fn. 3", "note no. 9", "what does note 12 say";
 # not any bare "note 12", which is as often the verb ("the authors note 12 cases"): only at the start or
@@ -61,6 +63,78 @@ _REPORT_ASKED = tuple(
 )
 MAX_SOURCE_PASSAGES = 3  # the answer to "which passages cite X": the marked sentences of the first few
 LOOKUP_SCORE = 1.0  # a passage citing the named footnote or source: an exact match, not a similarity
+
+
+# "How many women did Uzbekistan repatriate?" names a column and a row of Table 1: a look-up of that cell.
+# Search finds the cell, but the verifier, trained on prose, reads "Uzbekistan (Operation Mehr): women 141."
+# as a near miss to questions worded otherwise ("How many people in total did Kazakhstan repatriate?": logit
+# -4.2, no answer). A question is such a look-up only when it asks for a number and every content word it
+# has is the column's, the row's, the caption's, or one of these, which say in other words what a count of
+# repatriates is or add nothing: "How many children did Kazakhstan repatriate from Iraq?" is not one.
+_TABLE_FILLER = ("table people persons citizens nationals individuals bring brought back home return returned returnees "
+                 "repatriate repatriated operation operations government carry carried give gives show shows "
+                 "among amongst during each per any")
+_TOTAL_WORDS = "total altogether overall combined"  # the "Total" row, however it is asked for
+_TABLE_NUMBER = re.compile(r"\btable\s+\d+\b", re.I)
+Terms = Callable[[str], list[str]]  # the keyword index's stemmer: a text's content words
+
+
+def table_cells_named(question: str, cells: Sequence[tuple[int, Chunk]], terms: Terms) -> list[int]:
+    """The index rows of the table cells a question asks for, in table order; [] when it is not a look-up.
+
+    `cells` are the table_cell chunks with their index rows. Naming a row as well as "in total"
+    asks for that row ("How many children in total ..."); several columns or rows, for each cell."""
+    if expected_type(question) != "number":
+        return []
+    question = _TABLE_NUMBER.sub(" ", question)
+    asked = set(terms(question))
+    words = {w.lower().removesuffix("'s") for w in re.findall(r"[A-Za-z][\w'-]*", question)}
+    covered = set(terms(_TABLE_FILLER)).union(*(terms(c.cell[0]) for _, c in cells))
+    columns, rows = set(), set()
+    for _, chunk in cells:
+        _, column, row = chunk.cell
+        if (named := _column_terms(column, words, terms)) is not None:
+            columns.add(column)
+            covered |= named
+        if said := _row_terms(chunk.cell, terms) & asked:
+            rows.add(row)
+            covered |= said
+    rows = {r for r in rows if not _is_total(r, terms)} or rows
+    if not columns or not rows or asked - covered:
+        return []
+    return [i for i, c in cells if c.cell[1] in columns and c.cell[2] in rows]
+
+
+def _column_terms(column: str, words: set[str], terms: Terms) -> set[str] | None:
+    """The question's words that name a column ("Kazakhstan: Operations Zhusan and Rusafa"), as terms, or None when
+    none does. Its country names it ("Kazakhstan", "Kazakh"), or all its operations together: "Operation Rusafa"
+    alone asks about a part of the column, and is left as a word the table does not cover."""
+    country, _, detail = column.partition(":")
+    operations = [o.strip() for o in re.split(r",|\band\b", re.sub(r"\bOperations?\b", "", detail)) if o.strip()]
+    naming = {w for w in words if _names(country.strip(), w)}
+    if operations and all(any(_names(o, w) for w in words) for o in operations):
+        naming |= {w for w in words if any(_names(o, w) for o in operations)}
+    elif not naming:
+        return None
+    return {t for w in naming for t in terms(w)}
+
+
+def _names(name: str, word: str) -> bool:
+    """Whether the word is `name`, or its adjective or plural ("Kazakh", "Kazakhs" for Kazakhstan)."""
+    name = name.lower()
+    return word == name or (len(word) >= 4 and name.startswith(word.rstrip("s")))
+
+
+def _row_terms(cell: tuple[str, ...], terms: Terms) -> set[str]:
+    """The words that ask for a cell's row: its label's, less the caption's ("Number of phases": "phase"); the Total row's synonyms."""
+    caption, _, row = cell
+    if _is_total(row, terms):
+        return set(terms(_TOTAL_WORDS))
+    return set(terms(row)) - set(terms(caption)) or set(terms(row))
+
+
+def _is_total(row: str, terms: Terms) -> bool:
+    return bool(terms(row)) and set(terms(row)) <= set(terms(_TOTAL_WORDS))
 
 
 def footnote_mentions(question: str) -> tuple[int, ...]:

@@ -106,6 +106,7 @@ class Chunk:
     n_tokens: int
     kind: str = "text"  # "text" | "front_matter" (title page, credits) | "table" | "table_row" | "table_cell"
     sentences: tuple[Sentence, ...] = field(default=())
+    cell: tuple[str, ...] = ()  # a table_cell's (table caption, column header, row label) as printed, for look-ups (lookup.py)
 
     def embedding_text(self, text: str | None = None) -> str:
         """Heading path first: it tells a short passage which country and programme it is about.
@@ -133,6 +134,7 @@ class Chunk:
         data = dict(data)
         data["heading_path"] = tuple(data["heading_path"])
         data["footnotes"] = tuple(data["footnotes"])
+        data["cell"] = tuple(data.get("cell", ()))
         data["sentences"] = tuple(
             Sentence(**{**s, "footnotes": tuple(s["footnotes"])}) for s in data.get("sentences", ())
         )

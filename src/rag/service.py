@@ -20,7 +20,16 @@ from rag.citations import Citations, Source, resolve_citations
 from rag.config import ConfigError, Settings
 from rag.context import pack
 from rag.index import IndexUnavailable, StoredIndex, build_index, load_embedder, load_index
-from rag.lookup import LOOKUP_SCORE, MAX_SOURCE_PASSAGES, footnote_answer, footnote_mentions, report_answer, report_facet, source_mention
+from rag.lookup import (
+    LOOKUP_SCORE,
+    MAX_SOURCE_PASSAGES,
+    footnote_answer,
+    footnote_mentions,
+    report_answer,
+    report_facet,
+    source_mention,
+    table_cells_named,
+)
 from rag.models import Chunk, Hit
 from rag.retrieve import MODES, Part, QuestionTerms, Retriever, UnitScores
 from rag.verify import Verifier, load_verifier
@@ -110,7 +119,8 @@ class QueryResult(BaseModel):
     no_answer_reason: str | None = None
     lookup: str | None = Field(None, description="'footnote' or 'source' when the question named one and was answered by citation look-up, not search "
                                              "(a source no footnote cites: answer null, and the passages a search finds); 'report' when it asked "
-                                             "who wrote or published the report, when, or its title, answered from the front matter")
+                                             "who wrote or published the report, when, or its title, answered from the front matter; 'table' when it named "
+                                             "a column and a row of a table ('How many women did Uzbekistan repatriate?'), answered by that cell")
     passages: list[Passage]
     context: str | None = Field(None, description="With max_tokens: the passages that fit, ready to hand to a language model")
     timing_ms: float
@@ -168,6 +178,7 @@ class QAService:
         for i, c in enumerate(stored.chunks):
             for n in c.footnotes:
                 self._citing.setdefault((c.doc, n), []).append(i)
+        self._table_cells = [(i, c) for i, c in enumerate(stored.chunks) if c.kind == "table_cell" and c.cell]
 
     @classmethod
     def open(cls, settings: Settings, build: bool = False, progress: bool = False, verifier: bool | None = None) -> "QAService":
@@ -212,8 +223,8 @@ class QAService:
         )
 
     def _look_up(self, question: str, hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
-        """A question naming a footnote, asking which passages cite a source, or about the report itself
-        (lookup.py): the passages that answer it first, the sentences that do, and which look-up it was;
+        """A question naming a footnote, asking which passages cite a source, about the report itself, or
+        naming a cell of a table (lookup.py): the passages that answer it first, the sentences that do, and which look-up it was;
         None to search as usual."""
         if (facet := report_facet(question)) and (front := self._front_matter()):
             return *self._report_look_up(facet, front, hits, k), "report"
@@ -227,13 +238,22 @@ class QAService:
             return found, footnote_answer(tuple(citing), found), "footnote"
         name = source_mention(question)
         if name is None:
-            return None
+            return self._table_look_up(question, hits, k)
         sources = [s for s in self.sources(author=name) or self.sources(text=name) if s.footnotes]
         if not sources:  # "no answer", with the reason: a passage the words retrieve does not cite it
             return hits, None, "source"
         found = self._first(sorted({i for s in sources for n in s.footnotes for i in self._citing.get((s.doc, n), [])}), hits, k)
         numbers = tuple(sorted({n for s in sources for n in s.footnotes}))
         return found, footnote_answer(numbers, found[:MAX_SOURCE_PASSAGES]), "source"
+
+    def _table_look_up(self, question: str, hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice, str] | None:
+        """The cells a question names ("How many women did Uzbekistan repatriate?") first, and each as the answer."""
+        rows = table_cells_named(question, self._table_cells, self.retriever.keyword_index.content_terms)
+        if not rows:
+            return None
+        found = self._first(rows, hits, k)
+        cells = [(h, s) for h in found[: len(rows)] for s in h.chunk.sentences]
+        return found, answering.AnswerChoice(answering.excerpts_of(cells), 1.0), "table"
 
     def _front_matter(self) -> list[int]:
         """Index rows of the title page and credits, in reading order."""
