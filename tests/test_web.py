@@ -88,6 +88,13 @@ def test_who_wrote_the_report_is_answered_from_its_credits(page):
     assert "Cholpon Orozobekova" in page.locator("#answer-text .excerpt").first.inner_text()
 
 
+def test_a_question_naming_table_cells_says_it_is_a_look_up(page):
+    ask(page, "How many children did Tajikistan and Kyrgyzstan repatriate?")
+    assert "Table look-up" in page.locator("#answer-text .lookup").inner_text()
+    excerpts = page.locator("#answer-text .excerpt")
+    assert excerpts.count() == 2 and "Tajikistan: children 84." in excerpts.nth(0).inner_text()
+
+
 def test_empty_question_says_what_happened(page):
     page.get_by_role("button", name="Ask").click()
     status = page.locator("#status")
