@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import ChunkingParams, chunk_document, tiktoken_counter
-from rag.lookup import footnote_answer, footnote_mentions, report_facet, source_mention, table_cells_named
+from rag.lookup import footnote_answer, footnote_mentions, mentions, name_asked, report_facet, source_mention, table_cells_named
 from rag.models import Hit
 from rag.retrieve import KeywordIndex
 
@@ -199,3 +199,68 @@ def test_a_table_look_up_answers_with_the_cell_first(service):
     assert result.lookup == "table" and result.answer.confidence == 1.0
     assert result.answer.text == "Table 1. Number of repatriates by country. Kazakhstan (Operations Zhusan and Rusafa): total 722."
     assert result.passages[0].chunk_id == result.answer.chunk_id and result.passages[0].score == 1.0
+
+
+@pytest.mark.parametrize(
+    "question, name",
+    [
+        ("Who is Olga Ryl?", "Olga Ryl"),
+        ("what was the Pravo Public Fund", "Pravo Public Fund"),
+        ("What is Khatiba Imam al-Bukhari?", "Khatiba Imam al-Bukhari"),
+        ("Who is Kasym-Zhomart Tokayev?", "Kasym-Zhomart Tokayev"),
+        ("What is the Bulan Institute for Peace Innovations?", "Bulan Institute for Peace Innovations"),
+        ("What is UNICEF?", "UNICEF"),
+    ],
+)
+def test_a_question_asking_who_or_what_a_name_is(question, name):
+    assert name_asked(question) == name
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the commander of Khatiba Imam al-Bukhari?",  # asks for more than the name
+        "What is UNICEF's role in the repatriation?",
+        "What is the total population of Kazakhstan?",
+        "Who are the returnees?",
+        "What is Operation Mehr and who carried it out?",
+        "What is Table 1?",
+        "Who wrote this report?",
+    ],
+)
+def test_a_question_asking_more_of_a_name_is_not_a_name_look_up(question):
+    assert name_asked(question) is None
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("According to Vladimir I. Voronkov, Under-Secretary", True),  # an initial between the words
+        ("Vladimir Voronkov said", True),
+        ("Vladimir Voronkovs said", False),
+        ("Ivladimir Voronkov said", False),
+        ("pro-Vladimir Voronkov", False),
+        ("Vladimir  Voronkov", True),
+    ],
+)
+def test_a_name_is_found_word_for_word(text, found):
+    assert bool(mentions("Vladimir Voronkov").search(text)) is found
+
+
+def test_a_name_look_up_answers_with_the_sentence_that_says_who_it_is(service):
+    result = service.ask("Who is Olga Ryl?")
+    assert result.lookup == "name" and result.answer.confidence == 1.0
+    assert result.answer.text.startswith("Olga Ryl, Director of NGO Pravo in Kazakhstan")
+    assert result.passages[0].chunk_id == result.answer.chunk_id and result.passages[0].score == 1.0
+    assert all("Olga Ryl" in p.text for p in result.passages if p.score == 1.0)
+
+
+def test_a_name_look_up_answers_the_same_in_every_mode(service):
+    answers = {service.ask("What is the Pravo Public Fund?", mode=mode).answer.text for mode in ("hybrid", "dense", "keyword")}
+    assert answers == {"The rehabilitation centers of the Pravo Public Fund, located across the country, have been important in the rehabilitation of returnees."}
+
+
+def test_a_name_the_report_never_gives_gets_no_answer_and_says_why(service):
+    result = service.ask("Who is Sadyr Japarov?")
+    assert result.lookup == "name" and result.answer is None
+    assert "never names 'Sadyr Japarov'" in result.no_answer_reason and result.passages

@@ -95,6 +95,12 @@ def test_a_question_naming_table_cells_says_it_is_a_look_up(page):
     assert excerpts.count() == 2 and "Tajikistan: children 84." in excerpts.nth(0).inner_text()
 
 
+def test_a_question_asking_who_someone_is_says_it_is_a_look_up(page):
+    ask(page, "Who is Christine Jaulmes?")
+    assert "Name look-up" in page.locator("#answer-text .lookup").inner_text()
+    assert "Christine Jaulmes, the UNICEF Representative" in page.locator("#answer-text .excerpt").first.inner_text()
+
+
 def test_empty_question_says_what_happened(page):
     page.get_by_role("button", name="Ask").click()
     status = page.locator("#status")

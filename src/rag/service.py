@@ -10,6 +10,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,8 @@ from rag.lookup import (
     MAX_SOURCE_PASSAGES,
     footnote_answer,
     footnote_mentions,
+    mentions,
+    name_asked,
     report_answer,
     report_facet,
     source_mention,
@@ -120,7 +123,9 @@ class QueryResult(BaseModel):
     lookup: str | None = Field(None, description="'footnote' or 'source' when the question named one and was answered by citation look-up, not search "
                                              "(a source no footnote cites: answer null, and the passages a search finds); 'report' when it asked "
                                              "who wrote or published the report, when, or its title, answered from the front matter; 'table' when it named "
-                                             "a column and a row of a table ('How many women did Uzbekistan repatriate?'), answered by that cell")
+                                             "a column and a row of a table ('How many women did Uzbekistan repatriate?'), answered by that cell; "
+                                             "'name' when it asked who or what a name is ('Who is Olga Ryl?'), answered by the sentence naming it "
+                                             "that best says so (a name the report never gives: answer null)")
     passages: list[Passage]
     context: str | None = Field(None, description="With max_tokens: the passages that fit, ready to hand to a language model")
     timing_ms: float
@@ -179,6 +184,8 @@ class QAService:
             for n in c.footnotes:
                 self._citing.setdefault((c.doc, n), []).append(i)
         self._table_cells = [(i, c) for i, c in enumerate(stored.chunks) if c.kind == "table_cell" and c.cell]
+        # What a name look-up searches: each passage's text, but a table's rows and cells, which repeat it.
+        self._passage_texts = [(i, c.clean) for i, c in enumerate(stored.chunks) if c.kind not in ("table_row", "table_cell")]
 
     @classmethod
     def open(cls, settings: Settings, build: bool = False, progress: bool = False, verifier: bool | None = None) -> "QAService":
@@ -202,7 +209,7 @@ class QAService:
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         hits, scores, parts = self.retrieve(text, k, mode)
-        if looked_up := self._look_up(text, hits, k):
+        if looked_up := self._look_up(text, hits, k, scores):
             hits, choice, lookup = looked_up
         else:
             choice, lookup = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts), None
@@ -222,10 +229,13 @@ class QAService:
             timing_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def _look_up(self, question: str, hits: list[Hit], k: int) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
-        """A question naming a footnote, asking which passages cite a source, about the report itself, or
-        naming a cell of a table (lookup.py): the passages that answer it first, the sentences that do, and which look-up it was;
-        None to search as usual."""
+    def _look_up(
+        self, question: str, hits: list[Hit], k: int, scores: UnitScores | None = None
+    ) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
+        """A question naming a footnote, asking which passages cite a source, about the report itself,
+        naming a cell of a table, or asking who or what a name is (lookup.py): the passages that answer it first,
+        the sentences that do, and which look-up it was; None to search as usual. `scores` are the question's
+        unit scores when known (a name look-up ranks sentences by them)."""
         if (facet := report_facet(question)) and (front := self._front_matter()):
             return *self._report_look_up(facet, front, hits, k), "report"
         if citing := {n: rows for n in footnote_mentions(question) if (rows := self._citing_passages(n))}:
@@ -238,7 +248,7 @@ class QAService:
             return found, footnote_answer(tuple(citing), found), "footnote"
         name = source_mention(question)
         if name is None:
-            return self._table_look_up(question, hits, k)
+            return self._table_look_up(question, hits, k) or self._name_look_up(question, hits, k, scores)
         sources = [s for s in self.sources(author=name) or self.sources(text=name) if s.footnotes]
         if not sources:  # "no answer", with the reason: a passage the words retrieve does not cite it
             return hits, None, "source"
@@ -254,6 +264,34 @@ class QAService:
         found = self._first(rows, hits, k)
         cells = [(h, s) for h in found[: len(rows)] for s in h.chunk.sentences]
         return found, answering.AnswerChoice(answering.excerpts_of(cells), 1.0), "table"
+
+    def _name_look_up(
+        self, question: str, hits: list[Hit], k: int, scores: UnitScores | None
+    ) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
+        """The passages naming what a question asks who or what it is ("Who is Olga Ryl?"), the one whose
+        sentence best answers first, by the answer scorer over those sentences only; that sentence as the answer.
+        A name the report never gives gets no answer (it cannot say who that is), and the passages a search finds."""
+        rows, pattern = self._naming(question)
+        if pattern is None:
+            return None
+        if not rows:
+            return hits, None, "name"
+        if scores is None or scores.dense is None or scores.keyword is None:  # a keyword-only or dense-only search
+            scores = self.retriever.unit_scores(question)
+        naming = self._first(rows, [], len(rows))
+        ranked = [c for c in self.candidates(question, naming, scores, replace(self.answer_params, passages=len(rows))) if pattern.search(c.sentence.clean)]
+        found = self._first(list(dict.fromkeys(rows[c.hit.rank - 1] for c in ranked)), hits, k)
+        best = found[0].chunk.sentences[ranked[0].index]
+        return found, answering.AnswerChoice(answering.excerpts_of([(found[0], best)]), 1.0), "name"
+
+    def _naming(self, question: str) -> tuple[list[int], re.Pattern[str] | None]:
+        """Index rows of the passages naming the name a question asks of alone, in reading order, and the
+        name's pattern; no rows when it asks of none."""
+        name = name_asked(question)
+        if name is None:
+            return [], None
+        pattern = mentions(name)
+        return [i for i, text in self._passage_texts if pattern.search(text)], pattern
 
     def _front_matter(self) -> list[int]:
         """Index rows of the title page and credits, in reading order."""
@@ -284,6 +322,9 @@ class QAService:
         if lookup == "source":
             return (f"no footnote cites a source by or titled {source_mention(question)!r} (GET /sources and `rag sources` list those it does); "
                     "the passages are those the question's words retrieve")
+        if lookup == "name":
+            return (f"the report never names {name_asked(question)!r} (a look-up of a name matches it word for word, "
+                    "as spelled); the passages are those the question's words retrieve")
         if named := footnote_mentions(question):
             span = _numbered({n for cits in self.citations.values() for n in cits.footnotes})
             return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
@@ -292,7 +333,7 @@ class QAService:
     def search(self, question: str, k: int, mode: str) -> list[Hit]:
         """The passages `ask` returns, look-ups included, without choosing an answer: what `rag eval` ranks."""
         hits = self.retriever.search(question, k, mode)
-        looked_up = self._look_up(question, hits, k)
+        looked_up = self._look_up(question, hits, k)  # a name look-up embeds the question itself, as search may not have
         return looked_up[0] if looked_up else hits
 
     def retrieve(self, question: str, k: int, mode: str) -> tuple[list[Hit], UnitScores, list[Part]]:

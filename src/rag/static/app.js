@@ -184,12 +184,14 @@ function renderAnswer(result) {
     el("a", { href: `#passage-${e.rank}`, class: "from" }, `passage ${e.rank}`))));
 }
 
-// A question naming a footnote, asking where a source is cited, or naming a cell of a table is answered by look-up, not search.
+// A question naming a footnote, asking where a source is cited, naming a cell of a table, or asking who or what a name is
+// is answered by look-up, not search.
 const LOOKUPS = {
   footnote: "Footnote look-up: the sentence that carries the footnote's marker; the passages citing it come first.",
   source: "Source look-up: where the report cites this source, in reading order.",
   report: "About the report itself: from its title page and credits.",
   table: "Table look-up: the cells of the report's table that the question names (a column and a row).",
+  name: "Name look-up: of the sentences naming it, the one that best says who or what it is; the passages naming it come first.",
 };
 
 async function ask(question) {
