@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import ChunkingParams, chunk_document, tiktoken_counter
-from rag.lookup import footnote_answer, footnote_mentions, mentions, name_asked, report_facet, source_mention, table_cells_named
+from rag.lookup import footnote_answer, footnote_mentions, mentions, name_asked, names_in, report_facet, source_mention, spelt_like, table_cells_named
 from rag.models import Hit
 from rag.retrieve import KeywordIndex
 
@@ -264,3 +264,15 @@ def test_a_name_the_report_never_gives_gets_no_answer_and_says_why(service):
     result = service.ask("Who is Sadyr Japarov?")
     assert result.lookup == "name" and result.answer is None
     assert "never names 'Sadyr Japarov'" in result.no_answer_reason and result.passages
+
+
+def test_a_misspelt_name_is_matched_to_the_report_s_spelling():
+    names = names_in(["According to pediatrician Dr. Albina Aitpagambetova.", "In Kazakhstan, the Pravo Public Fund"], 2)
+    assert {"Albina Aitpagambetova", "Pravo Public"} <= names and "the Pravo" not in names
+    assert spelt_like("Albina Aytpagambetova", names) == "Albina Aitpagambetova"
+    assert spelt_like("Sadyr Japarov", names) is None
+
+
+def test_a_misspelt_name_gets_the_report_s_spelling_in_the_reason(service):
+    result = service.ask("Who is Albina Aytpagambetova?")
+    assert result.answer is None and "it does name 'Albina Aitpagambetova'" in result.no_answer_reason

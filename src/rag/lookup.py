@@ -11,6 +11,7 @@ question's words retrieve.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 
@@ -144,6 +145,11 @@ def _is_total(row: str, terms: Terms) -> bool:
 # ("Khatiba Imam al-Bukhari"): "Who is the commander of ...?" or "What is UNICEF's role?" ask for more.
 _NAME_ASKED = re.compile(r"^\W*(?:who|what) (?:is|was|are|were) (?:the )?(?P<name>[^?!.]+?)\s*\??\s*$", re.I)
 _NAME_JOINS = {"of", "for", "and", "the", "in", "on", "de", "du", "al", "el", "bin", "ibn"}
+_PUNCTUATION = ".,;:!?()[]\"'“”‘’«»*"
+# difflib's ratio above which a name the report does not give is taken for a misspelling of one it does:
+# "Albina Aytpagambetova" against the report's "Albina Aitpagambetova" is 0.95; "Operation Kunduz" against
+# "Operation Zhusan", 0.75. It is offered as a suggestion only: "Fatima Yusupova" would be 0.97 from a "Fatima Yusupovna".
+SPELLING_CUTOFF = 0.85
 
 
 def name_asked(question: str) -> str | None:
@@ -169,6 +175,25 @@ def mentions(name: str) -> re.Pattern[str]:
     first, *rest = (re.escape(w) for w in name.split())
     words = r"\s+(?:[A-Z]\.\s+)?".join([first, *rest])
     return re.compile(rf"{first}(?<![\w-]{first}){words[len(first):]}(?![\w-])")
+
+
+def names_in(texts: Sequence[str], length: int) -> frozenset[str]:
+    """Every run of `length` words in the texts that could be a name (its first and last word capitalised, the
+    rest too but for joining words), punctuation stripped: what a misspelt name is compared with."""
+    found = set()
+    for text in texts:
+        words = [w.strip(_PUNCTUATION) for w in text.split()]
+        for i in range(len(words) - length + 1):
+            run = words[i : i + length]
+            if all(run) and _capitalised(run[0]) and _capitalised(run[-1]) and all(_capitalised(w) or w in _NAME_JOINS for w in run):
+                found.add(" ".join(run))
+    return frozenset(found)
+
+
+def spelt_like(name: str, names: frozenset[str]) -> str | None:
+    """The report's spelling of a name it spells otherwise ("Aytpagambetova" for "Aitpagambetova"), or None."""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=SPELLING_CUTOFF)
+    return close[0] if close else None
 
 
 def footnote_mentions(question: str) -> tuple[int, ...]:

@@ -28,9 +28,11 @@ from rag.lookup import (
     footnote_mentions,
     mentions,
     name_asked,
+    names_in,
     report_answer,
     report_facet,
     source_mention,
+    spelt_like,
     table_cells_named,
 )
 from rag.models import Chunk, Hit
@@ -186,6 +188,7 @@ class QAService:
         self._table_cells = [(i, c) for i, c in enumerate(stored.chunks) if c.kind == "table_cell" and c.cell]
         # What a name look-up searches: each passage's text, but a table's rows and cells, which repeat it.
         self._passage_texts = [(i, c.clean) for i, c in enumerate(stored.chunks) if c.kind not in ("table_row", "table_cell")]
+        self._names_by_length: dict[int, frozenset[str]] = {}
 
     @classmethod
     def open(cls, settings: Settings, build: bool = False, progress: bool = False, verifier: bool | None = None) -> "QAService":
@@ -293,6 +296,12 @@ class QAService:
         pattern = mentions(name)
         return [i for i, text in self._passage_texts if pattern.search(text)], pattern
 
+    def _names(self, length: int) -> frozenset[str]:
+        """The report's names of `length` words, for a misspelt one; gathered once per length."""
+        if length not in self._names_by_length:
+            self._names_by_length[length] = names_in([text for _, text in self._passage_texts], length)
+        return self._names_by_length[length]
+
     def _front_matter(self) -> list[int]:
         """Index rows of the title page and credits, in reading order."""
         return [i for i, c in enumerate(self.stored.chunks) if c.kind == "front_matter"]
@@ -323,8 +332,10 @@ class QAService:
             return (f"no footnote cites a source by or titled {source_mention(question)!r} (GET /sources and `rag sources` list those it does); "
                     "the passages are those the question's words retrieve")
         if lookup == "name":
-            return (f"the report never names {name_asked(question)!r} (a look-up of a name matches it word for word, "
-                    "as spelled); the passages are those the question's words retrieve")
+            name = name_asked(question)
+            like = spelt_like(name, self._names(len(name.split())))
+            return (f"the report never names {name!r} (a look-up of a name matches it word for word, as spelled"
+                    + (f"; it does name {like!r}" if like else "") + "); the passages are those the question's words retrieve")
         if named := footnote_mentions(question):
             span = _numbered({n for cits in self.citations.values() for n in cits.footnotes})
             return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
