@@ -35,6 +35,12 @@ def test_ask_names_the_source_an_answers_ibid_stands_for(settings):
     assert "[47] *ibid.*" in answer and "→ Yavor Raychev; 'Operations for Repatriation" in answer
 
 
+def test_ask_says_when_the_answer_is_a_look_up(settings):
+    looked_up, searched = run("ask", "Who is Olga Ryl?", "-k", "1").output, run("ask", "How many children did Tajikistan bring back from Iraq?", "-k", "1").output
+    assert "Answer (name look-up, from passage 1):" in looked_up and "Olga Ryl, Director of NGO Pravo" in looked_up
+    assert "Answer (confidence " in searched
+
+
 def test_ask_json_is_the_api_shape(settings):
     body = json.loads(run("ask", "What was Operation Mehr?", "--json", "-k", "2").output)
     assert set(body) >= {"question", "passages", "answer", "timing_ms"} and len(body["passages"]) == 2

@@ -56,7 +56,8 @@ def ask(
     if result.answer:
         excerpts = result.answer.excerpts
         where = f"passage {excerpts[0].rank}" if len(excerpts) == 1 else "passages " + ", ".join(str(e.rank) for e in excerpts)
-        typer.secho(f"\nAnswer (confidence {result.answer.confidence:.2f}, from {where}):", bold=True)
+        how = f"{result.lookup} look-up" if result.lookup else f"confidence {result.answer.confidence:.2f}"
+        typer.secho(f"\nAnswer ({how}, from {where}):", bold=True)
         cited = {c.number: c for c in result.answer.citations}
         for e in excerpts:
             _print_cited(e.text, [cited[n] for n in e.footnotes], resolve=True)
