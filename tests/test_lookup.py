@@ -276,3 +276,8 @@ def test_a_misspelt_name_is_matched_to_the_report_s_spelling():
 def test_a_misspelt_name_gets_the_report_s_spelling_in_the_reason(service):
     result = service.ask("Who is Albina Aytpagambetova?")
     assert result.answer is None and "it does name 'Albina Aitpagambetova'" in result.no_answer_reason
+
+
+def test_a_word_the_report_writes_in_lower_case_is_not_a_name(service):
+    """ "What is Rehabilitation?" asks what the word means: a name look-up answered it with the report's title."""
+    assert service.ask("What is Rehabilitation?").lookup is None

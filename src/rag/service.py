@@ -289,9 +289,11 @@ class QAService:
 
     def _naming(self, question: str) -> tuple[list[int], re.Pattern[str] | None]:
         """Index rows of the passages naming the name a question asks of alone, in reading order, and the
-        name's pattern; no rows when it asks of none."""
+        name's pattern; no rows and no pattern when it asks of none. A word the report also writes in lower
+        case is not a name, however the question writes it: "What is Rehabilitation?" asks what the word means."""
         name = name_asked(question)
-        if name is None:
+        common = mentions(name.lower()) if name else None
+        if name is None or any(common.search(text) for _, text in self._passage_texts):
             return [], None
         pattern = mentions(name)
         return [i for i, text in self._passage_texts if pattern.search(text)], pattern
