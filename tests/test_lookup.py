@@ -267,8 +267,8 @@ def test_a_name_the_report_never_gives_gets_no_answer_and_says_why(service):
 
 
 def test_a_misspelt_name_is_matched_to_the_report_s_spelling():
-    names = names_in(["According to pediatrician Dr. Albina Aitpagambetova.", "In Kazakhstan, the Pravo Public Fund"], 2)
-    assert {"Albina Aitpagambetova", "Pravo Public"} <= names and "the Pravo" not in names
+    names = names_in(["According to pediatrician Dr. Albina Aitpagambetova.", "In Kazakhstan, the Pravo Public Fund", "Olga Ryl, Director"], 2)
+    assert {"Albina Aitpagambetova", "Pravo Public"} <= names and not {"the Pravo", "Kazakhstan the", "Ryl Director"} & names
     assert spelt_like("Albina Aytpagambetova", names) == "Albina Aitpagambetova"
     assert spelt_like("Sadyr Japarov", names) is None
 

@@ -146,6 +146,7 @@ def _is_total(row: str, terms: Terms) -> bool:
 _NAME_ASKED = re.compile(r"^\W*(?:who|what) (?:is|was|are|were) (?:the )?(?P<name>[^?!.]+?)\s*\??\s*$", re.I)
 _NAME_JOINS = {"of", "for", "and", "the", "in", "on", "de", "du", "al", "el", "bin", "ibn"}
 _PUNCTUATION = ".,;:!?()[]\"'“”‘’«»*"
+_BREAKS = re.compile(r"[,;:!?()\[\]\"“”«»—]|\.(?:\s|$)")  # where a name cannot run on
 # difflib's ratio above which a name the report does not give is taken for a misspelling of one it does:
 # "Albina Aytpagambetova" against the report's "Albina Aitpagambetova" is 0.95; "Operation Kunduz" against
 # "Operation Zhusan", 0.75. It is offered as a suggestion only: "Fatima Yusupova" would be 0.97 from a "Fatima Yusupovna".
@@ -179,10 +180,10 @@ def mentions(name: str) -> re.Pattern[str]:
 
 def names_in(texts: Sequence[str], length: int) -> frozenset[str]:
     """Every run of `length` words in the texts that could be a name (its first and last word capitalised, the
-    rest too but for joining words), punctuation stripped: what a misspelt name is compared with."""
+    rest too but for joining words), not across punctuation ("Olga Ryl, Director"): what a misspelt name is compared with."""
     found = set()
-    for text in texts:
-        words = [w.strip(_PUNCTUATION) for w in text.split()]
+    for segment in (part for text in texts for part in _BREAKS.split(text)):
+        words = [w.strip(_PUNCTUATION) for w in segment.split()]
         for i in range(len(words) - length + 1):
             run = words[i : i + length]
             if all(run) and _capitalised(run[0]) and _capitalised(run[-1]) and all(_capitalised(w) or w in _NAME_JOINS for w in run):

@@ -283,6 +283,8 @@ class QAService:
             scores = self.retriever.unit_scores(question)
         naming = self._first(rows, [], len(rows))
         ranked = [c for c in self.candidates(question, naming, scores, replace(self.answer_params, passages=len(rows))) if pattern.search(c.sentence.clean)]
+        if not ranked:  # named only across a sentence break: no sentence to answer with
+            return None
         found = self._first(list(dict.fromkeys(rows[c.hit.rank - 1] for c in ranked)), hits, k)
         best = found[0].chunk.sentences[ranked[0].index]
         return found, answering.AnswerChoice(answering.excerpts_of([(found[0], best)]), 1.0), "name"
