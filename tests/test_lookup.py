@@ -210,6 +210,9 @@ def test_a_table_look_up_answers_with_the_cell_first(service):
         ("Who is Kasym-Zhomart Tokayev?", "Kasym-Zhomart Tokayev"),
         ("What is the Bulan Institute for Peace Innovations?", "Bulan Institute for Peace Innovations"),
         ("What is UNICEF?", "UNICEF"),
+        ("Who is Vladimir I. Voronkov?", "Vladimir I. Voronkov"),
+        ("Who is Dr. Albina Aitpagambetova?", "Albina Aitpagambetova"),  # a title is dropped
+        ("Who is Ambassador Lapasov", "Lapasov"),
     ],
 )
 def test_a_question_asking_who_or_what_a_name_is(question, name):

@@ -143,7 +143,9 @@ def _is_total(row: str, terms: Terms) -> bool:
 # ask something of a name, read those sentences as near misses: half of such questions got "no answer".
 # The question must be the name and nothing else, each word capitalised but for a few joining words
 # ("Khatiba Imam al-Bukhari"): "Who is the commander of ...?" or "What is UNICEF's role?" ask for more.
-_NAME_ASKED = re.compile(r"^\W*(?:who|what) (?:is|was|are|were) (?:the )?(?P<name>[^?!.]+?)\s*\??\s*$", re.I)
+_NAME_ASKED = re.compile(r"^\W*(?:who|what) (?:is|was|are|were) (?:the )?(?P<name>[^?!]+?)[\s?!.]*$", re.I)
+# A title before a name is dropped, as the report gives one as often as not ("Ambassador Ulugbek Lapasov", "Ulugbek Lapasov").
+_TITLES = {"mr", "mrs", "ms", "dr", "prof", "professor", "ambassador", "president"}
 _NAME_JOINS = {"of", "for", "and", "the", "in", "on", "de", "du", "al", "el", "bin", "ibn"}
 _PUNCTUATION = ".,;:!?()[]\"'“”‘’«»*"
 _BREAKS = re.compile(r"[,;:!?()\[\]\"“”«»—]|\.(?:\s|$)")  # where a name cannot run on
@@ -159,8 +161,10 @@ def name_asked(question: str) -> str | None:
     if not m:
         return None
     words = m.group("name").split()
+    if len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        words = words[1:]
     ends_named = _capitalised(words[0]) and _capitalised(words[-1])
-    return m.group("name") if ends_named and all(_capitalised(w) or w in _NAME_JOINS for w in words) else None
+    return " ".join(words) if ends_named and all(_capitalised(w) or w in _NAME_JOINS for w in words) else None
 
 
 def _capitalised(word: str) -> bool:
