@@ -163,8 +163,12 @@ def name_asked(question: str) -> str | None:
     words = m.group("name").split()
     if len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
         words = words[1:]
-    ends_named = _capitalised(words[0]) and _capitalised(words[-1])
-    return " ".join(words) if ends_named and all(_capitalised(w) or w in _NAME_JOINS for w in words) else None
+    return " ".join(words) if _is_name(words) else None
+
+
+def _is_name(words: Sequence[str]) -> bool:
+    """Its first and last word capitalised, the rest too but for joining words ("Bulan Institute for Peace Innovations")."""
+    return bool(words) and _capitalised(words[0]) and _capitalised(words[-1]) and all(_capitalised(w) or w in _NAME_JOINS for w in words)
 
 
 def _capitalised(word: str) -> bool:
@@ -183,14 +187,14 @@ def mentions(name: str) -> re.Pattern[str]:
 
 
 def names_in(texts: Sequence[str], length: int) -> frozenset[str]:
-    """Every run of `length` words in the texts that could be a name (its first and last word capitalised, the
-    rest too but for joining words), not across punctuation ("Olga Ryl, Director"): what a misspelt name is compared with."""
+    """Every run of `length` words in the texts that could be a name, not across punctuation ("Olga Ryl, Director"):
+    what a misspelt name is compared with."""
     found = set()
     for segment in (part for text in texts for part in _BREAKS.split(text)):
         words = [w.strip(_PUNCTUATION) for w in segment.split()]
         for i in range(len(words) - length + 1):
             run = words[i : i + length]
-            if all(run) and _capitalised(run[0]) and _capitalised(run[-1]) and all(_capitalised(w) or w in _NAME_JOINS for w in run):
+            if all(run) and _is_name(run):
                 found.add(" ".join(run))
     return frozenset(found)
 

@@ -294,8 +294,10 @@ class QAService:
         name's pattern; no rows and no pattern when it asks of none. A word the report also writes in lower
         case is not a name, however the question writes it: "What is Rehabilitation?" asks what the word means."""
         name = name_asked(question)
-        common = mentions(name.lower()) if name else None
-        if name is None or any(common.search(text) for _, text in self._passage_texts):
+        if name is None:
+            return [], None
+        common = mentions(name.lower())
+        if any(common.search(text) for _, text in self._passage_texts):
             return [], None
         pattern = mentions(name)
         return [i for i, text in self._passage_texts if pattern.search(text)], pattern
