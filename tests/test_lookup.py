@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import ChunkingParams, chunk_document, tiktoken_counter
-from rag.lookup import footnote_answer, footnote_mentions, mentions, name_asked, names_in, report_facet, source_mention, spelt_like, table_cells_named
+from rag.lookup import footnote_answer, footnote_mentions, introduces, mentions, name_asked, names_in, report_facet, source_mention, spelt_like, table_cells_named
 from rag.models import Hit
 from rag.retrieve import KeywordIndex
 
@@ -248,6 +248,31 @@ def test_a_question_asking_more_of_a_name_is_not_a_name_look_up(question):
 )
 def test_a_name_is_found_word_for_word(text, found):
     assert bool(mentions("Vladimir Voronkov").search(text)) is found
+
+
+@pytest.mark.parametrize(
+    "name, sentence, says",
+    [
+        ("Olga Ryl", "Olga Ryl, Director of NGO Pravo in Kazakhstan, who worked directly with returnees", True),
+        ("Aleksandra Utepova", "Aleksandra Utepova, the spokeswoman for the Kazakhstan Air Assault Troops, wrote", True),
+        ("Operation Meerim", "Kyrgyzstan repatriated 79 children during Operation Meerim, translated as Grace, thus", True),
+        ("ISIS", "the so-called caliphate by the Islamic State in Iraq and Syria (ISIS) in June 2014", True),
+        ("Bulan Institute", "The Bulan Institute for Peace Innovations is a research institute", True),
+        ("ISIS", "The subsequent territorial defeat of ISIS on March 23rd, 2019, prompted", False),
+        ("Kazakhstan", "Kazakhstan, Kyrgyzstan and Uzbekistan repatriated", False),  # a list
+        ("Barqaror Hayot", "NGOs, such as Barqaror Hayot, who are involved in", False),  # a clause on what it did
+        ("Barqaror Hayot", "According to Oliya Ilmuratova, director of the NGO Barqaror Hayot, the rehabilitation model is", False),
+        ("Operation Meerim", "A significant element of the preparations before Operation Meerim was the work", False),
+    ],
+)
+def test_a_sentence_that_says_what_a_name_is(name, sentence, says):
+    assert introduces(mentions(name), sentence) is says
+
+
+def test_a_name_look_up_prefers_the_sentence_that_spells_a_name_out(service):
+    """The answer scorer alone chose "The subsequent territorial defeat of ISIS ..." for "What is ISIS?"."""
+    assert "Islamic State in Iraq and Syria (ISIS)" in service.ask("What is ISIS?").answer.text
+    assert service.ask("Who is Mr. Sainazarov?").answer.text.startswith("Keneshbek Sainazarov, Central Asia Director at Search for Common Ground")
 
 
 def test_a_name_look_up_answers_with_the_sentence_that_says_who_it_is(service):

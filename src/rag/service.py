@@ -26,6 +26,7 @@ from rag.lookup import (
     MAX_SOURCE_PASSAGES,
     footnote_answer,
     footnote_mentions,
+    introduces,
     mentions,
     name_asked,
     names_in,
@@ -283,6 +284,7 @@ class QAService:
             scores = self.retriever.unit_scores(question)
         naming = self._first(rows, [], len(rows))
         ranked = [c for c in self.candidates(question, naming, scores, replace(self.answer_params, passages=len(rows))) if pattern.search(c.sentence.clean)]
+        ranked.sort(key=lambda c: not introduces(pattern, c.sentence.clean))  # stable: the scorer's order within each
         if not ranked:  # named only across a sentence break: no sentence to answer with
             return None
         found = self._first(list(dict.fromkeys(rows[c.hit.rank - 1] for c in ranked)), hits, k)
