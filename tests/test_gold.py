@@ -41,7 +41,7 @@ def test_gold_set_agrees_with_the_report(gold, report, source_names):
     assert problems == []
 
 
-@pytest.mark.parametrize("name", [*TUNING_SETS, "heldout_unanswerable.jsonl", "fresh_check.jsonl", "fresh_check_2.jsonl", "table_check.jsonl", "table_probe.jsonl", "name_probe.jsonl"])
+@pytest.mark.parametrize("name", [*TUNING_SETS, "heldout_unanswerable.jsonl", "fresh_check.jsonl", "fresh_check_2.jsonl", "table_check.jsonl", "table_probe.jsonl", "name_probe.jsonl", "name_check.jsonl"])
 def test_tuning_and_heldout_sets_agree_with_the_report(name, gold, report, source_names):
     questions = load_gold(GOLD.with_name(name))
     assert validate_gold(questions, {report.doc_id: report}, source_names) == []
