@@ -186,29 +186,29 @@ def mentions(name: str) -> re.Pattern[str]:
     return re.compile(rf"{first}(?<![\w-]{first}){words[len(first):]}(?![\w-])")
 
 
-# Where a sentence says what the name it gives is: in apposition ("Olga Ryl, Director of ...", "Operation
-# Meerim, translated as Grace"; not a list, "Kazakhstan, Kyrgyzstan and ...", nor a clause on what it did,
-# "NGOs, such as Barqaror Hayot, who are involved ...", nor where the comma ends an opening phrase, "According
-# to Oliya Ilmuratova, director of the NGO Barqaror Hayot, the rehabilitation model is ...", though "Aleksandra
-# Utepova, the spokeswoman for ..." is), spelt out ("ISIS (Islamic ...)"),
-# as an acronym after its expansion ("the Islamic State in Iraq and Syria (ISIS)"), or with "is a" ("was the"
-# is as often "before Operation Meerim was the work ..."). What is asked may be the first words of a longer
-# name: "the Bulan Institute" is introduced as "The Bulan Institute for Peace Innovations is a research institute".
+# Where a sentence says what the name it gives is (what may follow the name; the name asked may be the first
+# words of a longer one, "the Bulan Institute" for "The Bulan Institute for Peace Innovations is a ..."):
+# - in apposition: "Olga Ryl, Director of ...", "Operation Meerim, translated as Grace", "Aleksandra Utepova,
+#   the spokeswoman for ..."; not a list, "Kazakhstan, Kyrgyzstan and ...", nor a clause, "..., who are
+#   involved", nor a comma closing an opening phrase, "According to ..., the rehabilitation model is ...";
+# - spelt out, "ISIS (Islamic ...)", or as an acronym after its expansion (checked apart: "... Syria (ISIS)");
+# - "is a", "was one of" ("was the" is as often "before Operation Meerim was the work ...").
 _INTRODUCED_AFTER = re.compile(
     r"(?:\s+(?:of|for|and|the|[A-Z][\w'-]*))*"
     r"(?:,\s+(?![A-Z][\w'-]*(?:,|\s+and\b|\s+or\b)|(?:who|which|that|and|or|but|the)\b)"
-    r"|,\s+the\s+(?:[\w-]+\s+){1,3}?(?:of|for|at|in|to)\b|\s+\(|\s+(?:is|was|are|were)\s+(?:a|an|one of)\b)"
+    r"|,\s+the\s+(?:[\w-]+\s+){1,3}?(?:of|for|at|in|to)\b"
+    r"|\s+\("
+    r"|\s+(?:is|was|are|were)\s+(?:a|an|one of)\b)"
 )
-_ACRONYM_AFTER = re.compile(r"\(\s*$")
 
 
 def introduces(pattern: re.Pattern[str], sentence: str) -> bool:
     """Whether the sentence says what the name it names is, not only names it: the sentence a "Who is ...?" wants.
     The answer scorer, asked "What is ISIS?", prefers "The subsequent territorial defeat of ISIS ..." to the one that spells it out."""
-    for m in pattern.finditer(sentence):
-        if _INTRODUCED_AFTER.match(sentence, m.end()) or (_ACRONYM_AFTER.search(sentence, 0, m.start()) and sentence[m.end() : m.end() + 1] == ")"):
-            return True
-    return False
+    return any(
+        _INTRODUCED_AFTER.match(sentence, m.end()) or (sentence[: m.start()].rstrip().endswith("(") and sentence[m.end() :].startswith(")"))
+        for m in pattern.finditer(sentence)
+    )
 
 
 def names_in(texts: Sequence[str], length: int) -> frozenset[str]:

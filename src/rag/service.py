@@ -273,7 +273,8 @@ class QAService:
         self, question: str, hits: list[Hit], k: int, scores: UnitScores | None
     ) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
         """The passages naming what a question asks who or what it is ("Who is Olga Ryl?"), the one whose
-        sentence best answers first, by the answer scorer over those sentences only; that sentence as the answer.
+        sentence best answers first: a sentence that says what the name is before one that only names it, the
+        answer scorer's order within each; that sentence as the answer.
         A name the report never gives gets no answer (it cannot say who that is), and the passages a search finds."""
         rows, pattern = self._naming(question)
         if pattern is None:
