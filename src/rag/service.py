@@ -285,9 +285,9 @@ class QAService:
             scores = self.retriever.unit_scores(question)
         naming = self._first(rows, [], len(rows))
         ranked = [c for c in self.candidates(question, naming, scores, replace(self.answer_params, passages=len(rows))) if pattern.search(c.sentence.clean)]
-        ranked.sort(key=lambda c: not introduces(pattern, c.sentence.clean))  # stable: the scorer's order within each
         if not ranked:  # named only across a sentence break: no sentence to answer with
             return None
+        ranked.sort(key=lambda c: not introduces(pattern, c.sentence.clean))  # stable: the scorer's order within each
         found = self._first(list(dict.fromkeys(rows[c.hit.rank - 1] for c in ranked)), hits, k)
         best = found[0].chunk.sentences[ranked[0].index]
         return found, answering.AnswerChoice(answering.excerpts_of([(found[0], best)]), 1.0), "name"
