@@ -5,7 +5,19 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import ChunkingParams, chunk_document, tiktoken_counter
-from rag.lookup import footnote_answer, footnote_mentions, introduces, mentions, name_asked, names_in, report_facet, source_mention, spelt_like, table_cells_named
+from rag.lookup import (
+    footnote_answer,
+    footnote_mentions,
+    introduces,
+    mentions,
+    name_asked,
+    names_in,
+    report_facet,
+    source_mention,
+    spells_out,
+    spelt_like,
+    table_cells_named,
+)
 from rag.models import Hit
 from rag.retrieve import KeywordIndex
 
@@ -267,6 +279,24 @@ def test_a_name_is_found_word_for_word(text, found):
 )
 def test_a_sentence_that_says_what_a_name_is(name, sentence, says):
     assert introduces(mentions(name), sentence) is says
+
+
+@pytest.mark.parametrize(
+    "name, sentence, spelt",
+    [
+        ("IMU", "Several terrorist groups, such as the Islamic Movement of Uzbekistan (IMU) and the", True),
+        ("ISIS", "ISIS (Islamic State in Iraq and Syria) declared", True),
+        ("IMU", "From the IMU, various groups such as the Islamic Movement in Central Asia evolved", False),
+        ("Olga Ryl", "Olga Ryl, Director of NGO Pravo in Kazakhstan", False),
+    ],
+)
+def test_a_sentence_that_spells_a_name_out(name, sentence, spelt):
+    assert spells_out(mentions(name), sentence) is spelt
+
+
+def test_an_acronym_look_up_prefers_the_sentence_that_spells_it_out(service):
+    """"From the IMU, various groups ..." reads as apposition (its comma closes an opening phrase) and the scorer ranked it first."""
+    assert "Islamic Movement of Uzbekistan (IMU)" in service.ask("What is IMU?").answer.text
 
 
 def test_a_name_look_up_prefers_the_sentence_that_spells_a_name_out(service):

@@ -193,22 +193,30 @@ def mentions(name: str) -> re.Pattern[str]:
 #   involved", nor a comma closing an opening phrase, "According to ..., the rehabilitation model is ...";
 # - spelt out, "ISIS (Islamic ...)", or as an acronym after its expansion (checked apart: "... Syria (ISIS)");
 # - "is a", "was one of" ("was the" is as often "before Operation Meerim was the work ...").
+_CONTINUED = r"(?:\s+(?:of|for|and|the|[A-Z][\w'-]*))*"
+_SPELT_OUT_AFTER = re.compile(_CONTINUED + r"\s+\(")
 _INTRODUCED_AFTER = re.compile(
-    r"(?:\s+(?:of|for|and|the|[A-Z][\w'-]*))*"
-    r"(?:,\s+(?![A-Z][\w'-]*(?:,|\s+and\b|\s+or\b)|(?:who|which|that|and|or|but|the)\b)"
+    _CONTINUED
+    + r"(?:,\s+(?![A-Z][\w'-]*(?:,|\s+and\b|\s+or\b)|(?:who|which|that|and|or|but|the)\b)"
     r"|,\s+the\s+(?:[\w-]+\s+){1,3}?(?:of|for|at|in|to)\b"
-    r"|\s+\("
     r"|\s+(?:is|was|are|were)\s+(?:a|an|one of)\b)"
 )
+
+
+def spells_out(pattern: re.Pattern[str], sentence: str) -> bool:
+    """Whether the sentence gives the name's expansion or its acronym beside it: "ISIS (Islamic ...)", "... Syria (ISIS)".
+    For an acronym that is what "What is IMU?" asks, before "From the IMU, various groups ..." (whose comma
+    closes an opening phrase and reads as apposition)."""
+    return any(
+        _SPELT_OUT_AFTER.match(sentence, m.end()) or (sentence[: m.start()].rstrip().endswith("(") and sentence[m.end() :].startswith(")"))
+        for m in pattern.finditer(sentence)
+    )
 
 
 def introduces(pattern: re.Pattern[str], sentence: str) -> bool:
     """Whether the sentence says what the name it names is, not only names it: the sentence a "Who is ...?" wants.
     The answer scorer, asked "What is ISIS?", prefers "The subsequent territorial defeat of ISIS ..." to the one that spells it out."""
-    return any(
-        _INTRODUCED_AFTER.match(sentence, m.end()) or (sentence[: m.start()].rstrip().endswith("(") and sentence[m.end() :].startswith(")"))
-        for m in pattern.finditer(sentence)
-    )
+    return spells_out(pattern, sentence) or any(_INTRODUCED_AFTER.match(sentence, m.end()) for m in pattern.finditer(sentence))
 
 
 def names_in(texts: Sequence[str], length: int) -> frozenset[str]:

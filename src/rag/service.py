@@ -27,6 +27,7 @@ from rag.lookup import (
     footnote_answer,
     footnote_mentions,
     introduces,
+    spells_out,
     mentions,
     name_asked,
     names_in,
@@ -273,28 +274,28 @@ class QAService:
         self, question: str, hits: list[Hit], k: int, scores: UnitScores | None
     ) -> tuple[list[Hit], answering.AnswerChoice | None, str] | None:
         """The passages naming what a question asks who or what it is ("Who is Olga Ryl?"), the one whose
-        sentence best answers first: a sentence that says what the name is before one that only names it, the
-        answer scorer's order within each; that sentence as the answer.
+        sentence best answers first: a sentence that says what the name is before one that only names it (for an
+        acronym, the one spelling it out before both), the answer scorer's order within each; that sentence as the answer.
         A name the report never gives gets no answer (it cannot say who that is), and the passages a search finds."""
-        rows, pattern = self._naming(question)
-        if pattern is None:
+        rows, name = self._naming(question)
+        if name is None:
             return None
         if not rows:
             return hits, None, "name"
         if scores is None or scores.dense is None or scores.keyword is None:  # a keyword-only or dense-only search
             scores = self.retriever.unit_scores(question)
-        naming = self._first(rows, [], len(rows))
+        naming, pattern, acronym = self._first(rows, [], len(rows)), mentions(name), name.isupper()
         ranked = [c for c in self.candidates(question, naming, scores, replace(self.answer_params, passages=len(rows))) if pattern.search(c.sentence.clean)]
         if not ranked:  # named only across a sentence break: no sentence to answer with
             return None
-        ranked.sort(key=lambda c: not introduces(pattern, c.sentence.clean))  # stable: the scorer's order within each
+        ranked.sort(key=lambda c: (not (acronym and spells_out(pattern, c.sentence.clean)), not introduces(pattern, c.sentence.clean)))  # stable
         found = self._first(list(dict.fromkeys(rows[c.hit.rank - 1] for c in ranked)), hits, k)
         best = found[0].chunk.sentences[ranked[0].index]
         return found, answering.AnswerChoice(answering.excerpts_of([(found[0], best)]), 1.0), "name"
 
-    def _naming(self, question: str) -> tuple[list[int], re.Pattern[str] | None]:
+    def _naming(self, question: str) -> tuple[list[int], str | None]:
         """Index rows of the passages naming the name a question asks of alone, in reading order, and the
-        name's pattern; no rows and no pattern when it asks of none. A word the report also writes in lower
+        name; no rows and no name when it asks of none. A word the report also writes in lower
         case is not a name, however the question writes it: "What is Rehabilitation?" asks what the word means."""
         name = name_asked(question)
         if name is None:
@@ -303,7 +304,7 @@ class QAService:
         if any(common.search(text) for _, text in self._passage_texts):
             return [], None
         pattern = mentions(name)
-        return [i for i, text in self._passage_texts if pattern.search(text)], pattern
+        return [i for i, text in self._passage_texts if pattern.search(text)], name
 
     def _names(self, length: int) -> frozenset[str]:
         """The report's names of `length` words, for a misspelt one; gathered once per length."""
