@@ -162,6 +162,23 @@ def test_max_tokens_returns_the_passages_that_fit(service):
     assert full.context is None
 
 
+@pytest.mark.parametrize("question, budget", [("What were the two conditions of Operation Meerim?", 300), ("What was Operation Meerim?", 1)])
+def test_with_max_tokens_the_answer_quotes_only_passages_returned(service, question, budget):
+    """It once quoted passage 2 of a one-passage context, and answered from passage 1 with no passage returned."""
+    result = service.ask(question, k=10, max_tokens=budget)
+    if result.answer is None:
+        assert "does not fit in max_tokens" in result.no_answer_reason
+    else:
+        assert {e.chunk_id for e in result.answer.excerpts} <= {p.chunk_id for p in result.passages}
+
+
+@pytest.mark.parametrize("question", ["the of and", "a"])
+def test_a_question_of_only_common_words_gets_no_answer(service, question):
+    """Dense search finds a nearest passage for anything: "a" was answered at a confidence of 0.67."""
+    result = service.ask(question)
+    assert result.answer is None and "only common words" in result.no_answer_reason
+
+
 def test_context_names_the_source_behind_each_marker_ibid_resolved(service):
     result = service.ask("How did Uzbekistan organise the repatriation phases?", k=10, max_tokens=4000)
     ibid = next(c for p in result.passages for c in p.citations if c.kind == "ibid" and c.sources)

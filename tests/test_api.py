@@ -59,7 +59,12 @@ def test_openapi_docs(client):
 @pytest.mark.parametrize(
     "payload, fragment",
     [
-        ({"question": ""}, "question"),
+        ({"question": ""}, "empty"),
+        ({"question": "???"}, "no words"),
+        ({"question": "\U0001f642\u200b"}, "no words"),
+        ({"question": "ok", "k": True}, "k"),
+        ({"question": "ok", "k": "5"}, "k"),
+        ({"question": "ok", "max_tokens": True}, "max_tokens"),
         ({"question": "   "}, "empty"),
         ({"question": "x" * 2001}, "2000"),
         ({"question": "ok", "k": 0}, "k"),
@@ -76,9 +81,36 @@ def test_bad_requests_get_422_with_a_readable_message(client, payload, fragment)
     assert fragment in r.json()["error"]
 
 
-def test_invalid_json_is_422(client):
-    r = client.post("/query", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 422 and r.json()["error"]
+def test_invalid_json_is_422_and_says_where(client):
+    r = client.post("/query", content=b'{"question": "abc"', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "not valid JSON" in r.json()["error"] and "character 18" in r.json()["error"]
+
+
+def test_a_body_that_is_not_a_json_object_says_so(client):
+    r = client.post("/query", content=b'"How many?"', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "JSON object" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"question": "x y", "k": NaN}',
+        b'{"question": NaN}',
+        b'{"question": "x y", "max_tokens": -Infinity}',
+        b'{"question": "\\ud800"}',
+        b'{"question": "ok", "extra\\ud800": 1}',
+    ],
+)
+def test_values_json_cannot_echo_get_a_422_not_a_500(client, body):
+    """The error once echoed the input, and a NaN or a lone surrogate cannot be written back as JSON."""
+    r = client.post("/query", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]
+
+
+def test_an_unknown_document_is_404_when_listing_sources(client):
+    r = client.get("/sources", params={"doc": "no-such-report"})
+    assert r.status_code == 404 and "central-asia-repatriation-2021" in r.json()["error"]
 
 
 def test_oversized_body_is_413(client):

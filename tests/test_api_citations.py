@@ -109,8 +109,15 @@ def test_a_question_naming_a_footnote_gets_the_sentence_that_cites_it(client):
 
 def test_a_question_naming_a_footnote_the_report_lacks_says_so(client):
     body = client.post("/query", json={"question": "What does footnote 999 say?"}).json()
-    assert body["answer"] is None and body["lookup"] is None
+    assert body["answer"] is None and body["lookup"] == "footnote"
     assert body["no_answer_reason"].startswith("the report has no footnote 999 (its footnotes are numbered 1–242)")
+
+
+@pytest.mark.parametrize("question", ["[999]", "What does footnote 99999999999999999999999 say?"])
+def test_a_pasted_or_huge_footnote_number_the_report_lacks_says_so(client, question):
+    """Both were searched as words, and answered from some passage with a confidence of 0.6 to 0.7."""
+    body = client.post("/query", json={"question": question}).json()
+    assert body["answer"] is None and body["no_answer_reason"].startswith("the report has no footnote")
 
 
 def test_which_passages_cite_a_source_lists_them_with_the_marked_sentences(client):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from rag.config import Settings
 from rag.index import IndexUnavailable
@@ -26,21 +26,30 @@ from rag.service import FootnoteDetail, NotFound, QAService, QueryResult, Questi
 
 log = logging.getLogger("rag.api")
 STATIC = Path(__file__).parent / "static"
-QUESTION_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+QUESTION_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*[^\W_][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer admits 7.0; `true` or "5" is a client's mistake to report, not to read as 1 or 5."""
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"must be a JSON integer, not {'a boolean' if isinstance(value, bool) else 'a string'}")
+    return value
+
+
+def _count(low: int, high: int) -> Any:
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
 
 
 class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(
-        min_length=1,
-        max_length=2000,
-        description="A question about the report: at least one non-space character, no control characters",
+        description="A question about the report: at least one letter or digit, no control characters",
         # Documented in the schema; enforced by `check_question`, whose messages say what to fix.
-        json_schema_extra={"pattern": QUESTION_PATTERN},
+        json_schema_extra={"minLength": 1, "maxLength": 2000, "pattern": QUESTION_PATTERN},
     )
-    k: int = Field(5, ge=1, le=50, description="How many passages to return")
+    k: _count(1, 50) = Field(5, description="How many passages to return")
     mode: Literal["hybrid", "dense", "keyword"] | None = Field(None, description="Retrieval mode; default hybrid")
-    max_tokens: int | None = Field(None, ge=1, le=8192, description="Return only the passages that fit this many cl100k tokens, and a ready `context` string")
+    max_tokens: _count(1, 8192) | None = Field(None, description="Return only the passages that fit this many cl100k tokens, and a ready `context` string")
 
 
 class ErrorBody(BaseModel):
@@ -97,11 +106,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        parts = []
-        for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "path", "query")) or "body"
-            parts.append(f"{where}: {e.get('msg', 'invalid')}")
-        return JSONResponse({"error": "; ".join(parts), "detail": jsonable(exc.errors())}, status_code=422)
+        detail = jsonable(exc.errors())
+        return JSONResponse({"error": "; ".join(map(explain, detail)), "detail": detail}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -146,7 +152,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         response.headers["Vary"] = "Accept"
         return current().footnote(doc, number)
 
-    @app.get("/sources", response_model=list[SourceSummary], responses={503: ERRORS[503]})
+    @app.get("/sources", response_model=list[SourceSummary], responses={**NOT_FOUND, 503: ERRORS[503]})
     def sources(author: str | None = None, q: str | None = None, doc: str | None = None) -> list[SourceSummary]:
         """Every distinct source with how many footnotes and passages cite it; `author` matches names fuzzily, `q` title words."""
         return current().sources(author=author, text=q, doc=doc)
@@ -167,10 +173,25 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
 
 def jsonable(errors: list) -> list:
-    """Pydantic's error records in the shape the OpenAPI schema promises (loc a list, no raw objects)."""
-    def value(k, v):
-        if k == "loc":
-            return [x if isinstance(x, (str, int)) else str(x) for x in v]
-        return v if isinstance(v, (str, int, float, list, type(None))) else str(v)
+    """Pydantic's error records in the shape the OpenAPI schema promises (loc a list, no raw objects), without
+    the input: echoing a 2,000-character question back helps no one, and a NaN or a lone surrogate in it
+    cannot be written as JSON at all."""
+    return [
+        {"type": e.get("type"), "loc": [x if isinstance(x, int) else _printable(str(x)) for x in e.get("loc", ())],
+         "msg": _printable(str(e.get("msg", "invalid"))), **({"reason": _printable(str(e["ctx"]["error"]))} if "error" in e.get("ctx", {}) else {})}
+        for e in errors
+    ]
 
-    return [{k: value(k, v) for k, v in e.items() if k != "ctx"} for e in errors]
+
+def explain(error: dict) -> str:
+    """One error as the client can act on it: where, and what to change."""
+    if error["type"] == "json_invalid":
+        return f"the body is not valid JSON: {error.get('reason', error['msg'])} (at character {error['loc'][-1]})"
+    where = ".".join(str(x) for x in error["loc"] if x not in ("body", "path", "query"))
+    if not where and error["type"] in ("model_attributes_type", "dict_type"):
+        return 'the body must be a JSON object such as {"question": "..."}, sent with content-type application/json'
+    return f"{where or 'body'}: {error['msg']}"
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -25,11 +25,11 @@ from rag.models import Chunk, Hit
 _NAMED = re.compile(
     r"\b(?:(?:foot\s?|end\s?)notes?\s*(?:no\.|number|#)?|notes?\s*(?:no\.|number|#)|fn\.?"
     r"|(?:^\W*|\b(?:does|do|in|see|of|from|and|is|by)\s+)notes?)\s*"
-    r"(\d{1,4}(?:\s*(?:,|&|\band\b|\bor\b|\bto\b|-|–)\s*\d{1,4})*)\b",
+    r"(\d+(?:\s*(?:,|&|\band\b|\bor\b|\bto\b|-|–)\s*\d+)*)\b",
     re.I,
 )
 _RANGE = re.compile(r"(\d+)(?:\s*(?:\bto\b|-|–)\s*(\d+))?")
-_BRACKETED = re.compile(r"\[(\d{1,4})\]")  # a marker as the service prints it, pasted into a question
+_BRACKETED = re.compile(r"\[(\d+)\]")  # a marker as the service prints it, pasted into a question
 MAX_RANGE = 10
 # "Which passages cite Raychev?", "Where does the report cite UNICEF?", "Where is Tucker cited?", "What
 # does the report cite Reuters for?": asked of a source by name. Only these explicit forms: "Which outlet

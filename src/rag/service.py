@@ -43,6 +43,8 @@ from rag.verify import Verifier, load_verifier
 
 NO_ANSWER = "no sentence in the top passages is likely enough to answer it (the no-answer model put the chance below its threshold); the passages are the closest the report comes"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD = re.compile(r"[^\W_]")  # a letter or a digit; the API's schema pattern says the same
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON's "\ud800" decodes to one, which no response can then encode
 
 
 class SourceOut(BaseModel):
@@ -151,6 +153,10 @@ def check_question(question: str, settings: Settings) -> str:
         raise QuestionError(f"the question is {len(text)} characters long; the limit is {settings.max_question_chars}")
     if _CONTROL.search(text):
         raise QuestionError("the question contains control characters; send plain text")
+    if _SURROGATE.search(text):
+        raise QuestionError("the question contains an unpaired UTF-16 surrogate; send valid Unicode text")
+    if not _WORD.search(text):  # "???", "🙂", zero-width spaces: nothing to search for
+        raise QuestionError("the question has no words, only symbols or punctuation: type a question about the report")
     return text
 
 
@@ -214,8 +220,11 @@ class QAService:
         if max_tokens is not None and not 1 <= max_tokens <= self.settings.max_context_tokens:
             raise QuestionError(f"max_tokens must be between 1 and {self.settings.max_context_tokens}, not {max_tokens}")
         hits, scores, parts = self.retrieve(text, k, mode)
+        reason = None
         if looked_up := self._look_up(text, hits, k, scores):
             hits, choice, lookup = looked_up
+        elif not scores.terms.terms:  # "the of and", "Whatever": the passages are near nothing in particular
+            choice, lookup, reason = None, None, f"the question has only common words ({text!r}), nothing to look for: say what you want to know"
         else:
             choice, lookup = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts), None
         passages = [self._passage(h) for h in hits]
@@ -223,11 +232,13 @@ class QAService:
         if max_tokens is not None:
             fitting, context = pack(passages, max_tokens, tiktoken_counter(self.settings.tokenizer_encoding))
             passages = passages[:fitting]
+            choice, cut = _within(choice, fitting, max_tokens)
+            reason = reason or cut
         return QueryResult(
             question=text,
             mode=mode,
             answer=self._answer(choice) if choice else None,
-            no_answer_reason=None if choice else self._no_answer_reason(text, lookup),
+            no_answer_reason=None if choice else reason or self._no_answer_reason(text, lookup),
             lookup=lookup,
             passages=passages,
             context=context,
@@ -251,6 +262,8 @@ class QAService:
             rows.sort(key=lambda i: retrieved.get(self.stored.chunks[i].chunk_id, len(hits) + 1))
             found = self._first(rows, hits, k)
             return found, footnote_answer(tuple(citing), found), "footnote"
+        if footnote_mentions(question):  # only footnotes the report does not have (each it has is cited)
+            return hits, None, "footnote"
         name = source_mention(question)
         if name is None:
             return self._table_look_up(question, hits, k) or self._name_look_up(question, hits, k, scores)
@@ -346,9 +359,10 @@ class QAService:
             like = spelt_like(name, self._names(len(name.split())))
             return (f"the report never names {name!r} (a look-up of a name matches it word for word, as spelled"
                     + (f"; it does name {like!r}" if like else "") + "); the passages are those the question's words retrieve")
-        if named := footnote_mentions(question):
-            span = _numbered({n for cits in self.citations.values() for n in cits.footnotes})
-            return f"the report has no footnote {', '.join(map(str, named))} (its footnotes are numbered {span}); " + NO_ANSWER
+        have = {n for cits in self.citations.values() for n in cits.footnotes}
+        if missing := [n for n in footnote_mentions(question) if n not in have]:
+            said = f"the report has no footnote {', '.join(map(str, missing))} (its footnotes are numbered {_numbered(have)}); "
+            return said + ("the passages are those the question's words retrieve" if lookup == "footnote" else NO_ANSWER)
         return NO_ANSWER
 
     def search(self, question: str, k: int, mode: str) -> list[Hit]:
@@ -455,9 +469,12 @@ class QAService:
         return [_source_out(known[r.source_id], r.page) for r in refs if r.source_id in known]
 
     # -- citation look-up
-    def footnote(self, doc: str, n: int) -> FootnoteDetail:
-        if doc not in self.citations:
+    def _check_doc(self, doc: str | None) -> None:
+        if doc is not None and doc not in self.citations:
             raise NotFound(f"no document {doc!r}; documents: {', '.join(sorted(self.citations))}")
+
+    def footnote(self, doc: str, n: int) -> FootnoteDetail:
+        self._check_doc(doc)
         resolved = self.citations[doc].footnotes.get(n)
         if resolved is None:
             raise NotFound(f"{doc} has no footnote {n}; its footnotes are numbered {_numbered(self.citations[doc].footnotes)}")
@@ -467,6 +484,7 @@ class QAService:
 
     def sources(self, author: str | None = None, text: str | None = None, doc: str | None = None) -> list[SourceSummary]:
         """Every distinct source, or those matching an author (fuzzy) or words of a title; most cited first."""
+        self._check_doc(doc)
         out = []
         for doc_id, cits in self.citations.items():
             if doc and doc_id != doc:
@@ -478,6 +496,7 @@ class QAService:
         return out
 
     def source(self, source_id: str, doc: str | None = None) -> SourceDetail:
+        self._check_doc(doc)
         for doc_id, cits in self.citations.items():
             if (doc is None or doc == doc_id) and source_id in cits.sources:
                 summary = self._summary(doc_id, source_id)
@@ -528,6 +547,18 @@ class QAService:
             "documents": {d: {"title": doc["title"], "footnotes": len(doc["footnotes"])} for d, doc in self.stored.documents.items()},
             "chunks": m["counts"]["chunks"],
         }
+
+
+def _within(choice: answering.AnswerChoice | None, fitting: int, max_tokens: int) -> tuple[answering.AnswerChoice | None, str | None]:
+    """The answer drawn only from the passages that fit the token budget: it must not quote one the context
+    leaves out. None, and why, when its best sentence is in one of those."""
+    if choice is None:
+        return None, None
+    rank = choice.excerpts[0].hit.rank
+    if rank > fitting:
+        return None, (f"the sentence that answers is in passage {rank}, which does not fit in max_tokens={max_tokens} "
+                      f"({fitting} passage(s) fit); raise max_tokens to get it")
+    return replace(choice, excerpts=tuple(e for e in choice.excerpts if e.hit.rank <= fitting)), None
 
 
 def _numbered(numbers) -> str:
