@@ -27,13 +27,13 @@ from rag.lookup import (
     footnote_answer,
     footnote_mentions,
     introduces,
-    spells_out,
     mentions,
     name_asked,
     names_in,
     report_answer,
     report_facet,
     source_mention,
+    spells_out,
     spelt_like,
     table_cells_named,
 )
@@ -254,7 +254,8 @@ class QAService:
         unit scores when known (a name look-up ranks sentences by them)."""
         if (facet := report_facet(question)) and (front := self._front_matter()):
             return *self._report_look_up(facet, front, hits, k), "report"
-        if citing := {n: rows for n in footnote_mentions(question) if (rows := self._citing_passages(n))}:
+        named = footnote_mentions(question)
+        if citing := {n: rows for n in named if (rows := self._citing_passages(n))}:
             # Chunks overlap, so a note is often cited by two passages: those the question's words also
             # retrieved lead, in retrieval order, as the words say which one is meant.
             retrieved = {h.chunk.chunk_id: h.rank for h in hits}
@@ -262,7 +263,7 @@ class QAService:
             rows.sort(key=lambda i: retrieved.get(self.stored.chunks[i].chunk_id, len(hits) + 1))
             found = self._first(rows, hits, k)
             return found, footnote_answer(tuple(citing), found), "footnote"
-        if footnote_mentions(question):  # only footnotes the report does not have (each it has is cited)
+        if named:  # only footnotes the report does not have (each it has is cited)
             return hits, None, "footnote"
         name = source_mention(question)
         if name is None:
@@ -359,8 +360,9 @@ class QAService:
             like = spelt_like(name, self._names(len(name.split())))
             return (f"the report never names {name!r} (a look-up of a name matches it word for word, as spelled"
                     + (f"; it does name {like!r}" if like else "") + "); the passages are those the question's words retrieve")
-        have = {n for cits in self.citations.values() for n in cits.footnotes}
-        if missing := [n for n in footnote_mentions(question) if n not in have]:
+        named = footnote_mentions(question)
+        have = {n for cits in self.citations.values() for n in cits.footnotes} if named else set()
+        if missing := [n for n in named if n not in have]:
             said = f"the report has no footnote {', '.join(map(str, missing))} (its footnotes are numbered {_numbered(have)}); "
             return said + ("the passages are those the question's words retrieve" if lookup == "footnote" else NO_ANSWER)
         return NO_ANSWER
