@@ -204,3 +204,10 @@ def test_names_the_passages_never_mention_count_against_an_answer(service):
     top = retriever.unit_rows(retriever.search(question, 3))
     assert keywords.missing_name(keywords.analyse(question), top) == 0.0
     assert keywords.missing_name(keywords.analyse("How many women did Atlantis repatriate from Syria?"), top) == 1.0
+
+
+
+def test_a_part_the_best_sentence_already_answers_adds_no_other_sentence(service):
+    """One sentence names both camps; the Kyrgyz figure for Roj is not a second part of the Tajik question."""
+    answer = service.ask("How many Tajik women and children remain in Al-Hawl and Roj camps?").answer
+    assert answer is not None and "575" in answer.text and len(answer.excerpts) == 1

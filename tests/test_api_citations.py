@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -151,3 +153,20 @@ def test_of_two_passages_citing_a_named_footnote_the_one_the_words_match_leads(c
         assert all("[75]" in p["text"] for p in body["passages"][:2])
     plain, worded = ids.values()
     assert plain == worded[::-1]  # reading order without telling words; the amnesty-for-120 passage first with them
+
+
+
+def test_a_source_look_up_cites_only_that_sources_footnotes(client):
+    """A marked sentence may cite another source too ([212] beside the New York Times' [213]): not the one asked for."""
+    (kramer,) = client.get("/sources", params={"author": "Kramer"}).json()  # the one New York Times article cited
+    cited = set(kramer["footnotes"])
+    body = client.post("/query", json={"question": "Which passages cite the New York Times?"}).json()
+    numbers = {c["number"] for c in body["answer"]["citations"]}
+    assert numbers and numbers <= cited
+    shown = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"]["text"])}
+    assert shown - cited  # the sentences still show every marker they carry
+
+
+def test_a_sources_authors_come_from_the_bibliography_when_the_footnotes_name_none(client):
+    (source,) = [s for s in client.get("/sources", params={"q": "Life After IS"}).json() if "Kazakhstanis" in s["title"]]
+    assert source["authors"] == ["Zhapisheva A"] and source["bibliography"].startswith("Zhapisheva A")

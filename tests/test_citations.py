@@ -478,3 +478,11 @@ def test_any_footnote_texts_resolve_without_error(texts):
     for note in citations.footnotes.values():
         assert bool(note.refs) != bool(note.unresolved_reason)
         assert all(r.source_id in citations.sources for r in note.refs)
+
+
+
+def test_an_interviews_description_drops_its_verb_and_the_preposition_of_its_date(citations):
+    (ref,) = citations.footnotes[60].refs
+    source = citations.sources[ref.source_id]
+    assert source.authors == ("Ulugbek Lapasov",) and source.description == "conducted by the Bulan Institute"
+    assert source.date == "8th June 2021"

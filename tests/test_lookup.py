@@ -200,6 +200,8 @@ def test_a_question_naming_a_column_and_a_row_looks_up_the_cell(table_cells, que
         "How many children did the four countries repatriate in total?",  # no column named
         "Which country repatriated the most children?",  # asks for a country, not a number
         "Why did Kazakhstan repatriate so many children?",
+        "How many children did Kyrgyzstan repatriate and when?",  # also asks for a date
+        "How many women did Uzbekistan repatriate, and how were they screened?",
     ],
 )
 def test_a_question_the_table_does_not_fully_answer_is_not_a_look_up(table_cells, question):

@@ -268,3 +268,12 @@ def test_unexpected_structure_is_ingested_with_warnings(tmp_path):
     assert "footnote 9 is never cited" in joined
     assert "Table 2. Nothing' has no tab-separated rows" in joined
     assert all(w.startswith("odd.txt:") for w in doc.warnings)
+
+
+
+def test_the_exports_markdown_escapes_are_undone(report):
+    """ "\\$1million" and "\\(caravan.kz\\)" in the file: readers quote "$1million", not the markup."""
+    budget = next(s for p in report.paragraphs for s in p.sentences if "1million" in s.clean)
+    assert "$1million" in budget.clean and "$1million" in budget.display and "\\" not in budget.display
+    assert "(caravan.kz)" in report.footnotes[106].text
+    assert not any("\\" in s.display for p in report.paragraphs for s in p.sentences)

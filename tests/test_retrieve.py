@@ -70,6 +70,11 @@ def test_a_question_joined_to_another_is_asked_in_two_parts(service):
         "How long the stay at the Uzbek health resort?",
     ]
     assert parts("How many women and children did Uzbekistan repatriate?") == []  # "and" inside a phrase
+    # a bare question word asks the first question again, of what it asks for
+    assert parts("How many children did Kyrgyzstan repatriate, and when?") == [
+        "How many children did Kyrgyzstan repatriate",
+        "when did Kyrgyzstan repatriate children",
+    ]
 
 
 def test_parts_take_turns_at_the_top_of_the_ranking():

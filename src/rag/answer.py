@@ -146,6 +146,9 @@ class Excerpt:
 class AnswerChoice:
     excerpts: tuple[Excerpt, ...]  # the best sentence's first; then, for a question in parts, other parts' sentences
     confidence: float
+    # A footnote or source look-up cites only the notes asked about: "Which passages cite the New York Times?"
+    # is not answered by the other source a sentence also cites. None: every note of every excerpt.
+    cites: frozenset[int] | None = None
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:

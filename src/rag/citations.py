@@ -567,8 +567,13 @@ def describe(text: str) -> str | None:
     for pattern in DATE_RES:
         text = pattern.sub(" ", text)
     text = strip_markup(re.sub(r"[()\[\]]", " ", text))
+    text = _DANGLING_RE.sub("", text).strip(" ,.;:")  # "was conducted by the Bulan Institute on [8th June 2021]"
     words = [w for w in re.findall(r"[^\W\d_]+", text) if w.casefold() not in CONNECTORS]
     return text if words else None
+
+
+# The verb before a description, and the preposition its date was taken from, are not part of it.
+_DANGLING_RE = re.compile(r"^\s*(?:was|were|is|are)\s+|\s+(?:on|in|at|of)\s*[,.;:]?\s*$", re.I)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.models import Document
+from rag.parse import unescape
 
 TYPES = ("factoid", "numeric", "table", "citation", "multi_part", "paraphrase", "unanswerable")
 # The question sets written for tuning only, beside the gold set in eval/ (never test, never held out).
@@ -39,8 +40,8 @@ class GoldError(ValueError):
 
 
 def normalize(text: str) -> str:
-    """The form quotes and passages are compared in: no emphasis stars or table bars, single spaces."""
-    return re.sub(r"\s+", " ", text.replace("*", "").replace(" | ", " ").replace("\t", " ")).strip()
+    """The form quotes and passages are compared in: no emphasis stars, table bars or Markdown escapes, single spaces."""
+    return re.sub(r"\s+", " ", unescape(text).replace("*", "").replace(" | ", " ").replace("\t", " ")).strip()
 
 
 def load_gold(path: Path) -> list[GoldQuestion]:

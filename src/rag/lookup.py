@@ -77,6 +77,9 @@ _TABLE_FILLER = ("table people persons citizens nationals individuals bring brou
                  "among amongst during each per any")
 _TOTAL_WORDS = "total altogether overall combined"  # the "Total" row, however it is asked for
 _TABLE_NUMBER = re.compile(r"\btable\s+\d+\b", re.I)
+# "How many children did Kyrgyzstan repatriate and when?" asks for more than the cell holds: a date, a place,
+# a reason. Those words are stop words to the keyword index, so the content-word test alone lets them through.
+_ASKS_MORE = re.compile(r"\b(?:when|where|why|who|whom|whose)\b|\bhow\b(?!\s+(?:many|much)\b)", re.I)
 Terms = Callable[[str], list[str]]  # the keyword index's stemmer: a text's content words
 
 
@@ -85,7 +88,7 @@ def table_cells_named(question: str, cells: Sequence[tuple[int, Chunk]], terms: 
 
     `cells` are the table_cell chunks with their index rows. Naming a row as well as "in total"
     asks for that row ("How many children in total ..."); several columns or rows, for each cell."""
-    if expected_type(question) != "number":
+    if expected_type(question) != "number" or _ASKS_MORE.search(question):
         return []
     question = _TABLE_NUMBER.sub(" ", question)
     asked = set(terms(question))
@@ -292,10 +295,11 @@ def report_answer(facet: str, front: list[Hit], titles: dict[str, str]) -> Answe
 
 def footnote_answer(numbers: tuple[int, ...], hits: list[Hit]) -> AnswerChoice | None:
     """For each named footnote, the sentences carrying its marker, from the first passage that has them,
-    as one excerpt per passage (chunks overlap by a sentence: a sentence is given once)."""
+    as one excerpt per passage (chunks overlap by a sentence: a sentence is given once); the answer cites
+    those footnotes only."""
     picks = []
     for n in numbers:
         hit = next((h for h in hits if any(n in s.footnotes for s in h.chunk.sentences)), None)
         if hit is not None:
             picks += [(hit, s) for s in hit.chunk.sentences if n in s.footnotes and all(s != p for _, p in picks)]
-    return AnswerChoice(excerpts_of(picks), 1.0) if picks else None
+    return AnswerChoice(excerpts_of(picks), 1.0, cites=frozenset(numbers)) if picks else None

@@ -51,6 +51,14 @@ def strip_emphasis(text: str) -> str:
     return EMPHASIS_RE.sub(r"\1", text)
 
 
+_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|<>~])")
+
+
+def unescape(text: str) -> str:
+    """The export's Markdown escapes undone ("\\$1million" is "$1million"): readers quote the text, not the markup."""
+    return _ESCAPE_RE.sub(r"\1", text)
+
+
 def normalize_title(text: str) -> str:
     """Compare headings across the TOC and the body, which disagree on apostrophes and spacing."""
     text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
@@ -60,7 +68,7 @@ def normalize_title(text: str) -> str:
 def clean_text(raw: str) -> str:
     """Text as embedded and keyword-indexed: markers and emphasis stars gone, spaces collapsed."""
     text = MARKER_RE.sub(lambda m: " " if _glued_between_words(raw, m) else "", raw)
-    return re.sub(r"\s+", " ", strip_emphasis(text)).strip()
+    return re.sub(r"\s+", " ", unescape(strip_emphasis(text))).strip()
 
 
 def display_text(raw: str, numbers_for: dict[int, tuple[int, ...]] | None = None) -> str:
@@ -70,7 +78,7 @@ def display_text(raw: str, numbers_for: dict[int, tuple[int, ...]] | None = None
         nums = (numbers_for or {}).get(m.start()) or (marker_number(m.group()),)
         return "".join(f"[{n}]" for n in nums)
 
-    return re.sub(r"\s+", " ", strip_emphasis(MARKER_RE.sub(render, raw))).strip()
+    return re.sub(r"\s+", " ", unescape(strip_emphasis(MARKER_RE.sub(render, raw)))).strip()
 
 
 def _glued_between_words(raw: str, m: re.Match[str]) -> bool:
@@ -450,7 +458,7 @@ class _Parser:
     def _document(self) -> Document:
         for number, parts in self.footnote_parts.items():
             first = parts[0]
-            text = "\n".join([FOOTNOTE_DEF_RE.sub("", first.text, count=1).strip()] + [q.text for q in parts[1:]])
+            text = unescape("\n".join([FOOTNOTE_DEF_RE.sub("", first.text, count=1).strip()] + [q.text for q in parts[1:]]))
             if not text.strip():
                 self._warn(first.line, f"footnote {number} is empty")
             last = parts[-1]

@@ -141,9 +141,24 @@ def _clause_questions(question: str) -> list[str]:
     first, second = question[: match.start()].strip(), question[match.end() :].strip()
     if not first or not second:
         return []
-    if not _WH.match(second):
+    if _BARE_WH.match(second):
+        second = _asked_again(second, first)
+    elif not _WH.match(second):
         second = " ".join(first.split()[:2] + [second])
     return [first, second]
+
+
+_BARE_WH = re.compile(r"^(?:how|what|which|who|whom|whose|when|where|why)\W*$", re.I)
+# The opening of a question up to its verb: "How many children | did Kyrgyzstan repatriate".
+_OPENING = re.compile(r"^\W*(?:how (?:many|much)|what|which|who|whom|whose)\b(?P<object>.*?)\b(?P<rest>(?:did|does|do|is|are|was|were|has|have|had)\b.*)$", re.I)
+
+
+def _asked_again(wh: str, first: str) -> str:
+    """ "How many children did Kyrgyzstan repatriate, and when?": the bare "when" asks the first question
+    again, of a time: "when did Kyrgyzstan repatriate children". Asked alone it would match anything."""
+    wh = wh.strip(" ?!.").lower()
+    m = _OPENING.match(first)
+    return f"{wh} {m.group('rest').strip()} {m.group('object').strip()}".strip() if m else f"{wh} {first[:1].lower()}{first[1:]}"
 
 
 def _token_rows(scores: dict) -> np.ndarray:

@@ -49,7 +49,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON's "\ud800" decodes to one, w
 
 class SourceOut(BaseModel):
     source_id: str
-    authors: list[str]
+    authors: list[str] = Field(description="As the footnotes name them; where they name none, as the bibliography entry does")
     title: str | None
     outlet: str | None
     date: str | None
@@ -107,7 +107,8 @@ class Answer(BaseModel):
     chunk_id: str = Field(description="The passage of the best sentence")
     rank: int = Field(description="That passage's rank in `passages`")
     confidence: float = Field(description="Probability that the report answers, from the no-answer model fitted on the dev split; no answer below its threshold; 1.0 for a look-up (`lookup`)")
-    citations: list[Citation] = Field(description="The footnotes of every excerpt, in order, resolved")
+    citations: list[Citation] = Field(description="The footnotes of every excerpt, in order, resolved; for a footnote or source "
+                                                  "look-up, only the footnotes asked about")
     excerpts: list[Excerpt] = Field(description="One per passage drawn on: the best sentence's first, then (for a question in parts, such as 'A and B') other parts' sentences")
 
 
@@ -402,7 +403,21 @@ class QAService:
         part_evidence = [self.evidence(p.question, p.scores.terms, hits, r[:1], params)[0] for p, r in part_ranked]
         contenders = answering.contenders(ranked)
         judged = list(zip(contenders, self.evidence(question, terms, hits, contenders, params)))
-        return answering.choose(ranked, params, judged, [r[0] for _, r in part_ranked], part_evidence)
+        return answering.choose(ranked, params, judged, self._uncovered(ranked[0], part_ranked), part_evidence)
+
+    def _uncovered(self, best: answering.Candidate, part_ranked) -> list[answering.Candidate]:
+        """Each part's best sentence, unless the best sentence already speaks of what sets the part apart:
+        "How many Kyrgyz women and children remain in Al-Hawl and Roj camps?" is answered by one sentence
+        naming both camps, not by it and another country's figure for Roj. A part set apart by nothing
+        but its question word ("..., and when?") always adds its sentence."""
+        terms = [p.scores.terms.terms for p, _ in part_ranked]
+        said = set(self.retriever.keyword_index.content_terms(best.sentence.clean))
+        out = []
+        for i, (_, ranked) in enumerate(part_ranked):
+            own = terms[i] - frozenset().union(*(t for j, t in enumerate(terms) if j != i))
+            if not own or not own <= said:
+                out.append(ranked[0])
+        return out
 
     def evidence(
         self, question: str, terms: QuestionTerms, hits: list[Hit], sentences: list[answering.Candidate], params: answering.AnswerParams
@@ -436,7 +451,7 @@ class QAService:
             chunk_id=first.chunk_id,
             rank=first.rank,
             confidence=choice.confidence,
-            citations=[self._citation(e.doc, n) for e in excerpts for n in e.footnotes],
+            citations=[self._citation(e.doc, n) for e in excerpts for n in e.footnotes if choice.cites is None or n in choice.cites],
             excerpts=excerpts,
         )
 
@@ -569,7 +584,7 @@ def _numbered(numbers) -> str:
 
 
 def _source_out(src: Source, page: str | None) -> SourceOut:
-    return SourceOut(source_id=src.source_id, authors=list(src.authors), title=src.title or src.description, outlet=src.outlet,
+    return SourceOut(source_id=src.source_id, authors=list(src.authors or src.bibliography_authors), title=src.title or src.description, outlet=src.outlet,
                      date=src.date, urls=list(src.urls), kind=src.kind, page=page, bibliography=src.bibliography_text)
 
 
