@@ -486,3 +486,8 @@ def test_an_interviews_description_drops_its_verb_and_the_preposition_of_its_dat
     source = citations.sources[ref.source_id]
     assert source.authors == ("Ulugbek Lapasov",) and source.description == "conducted by the Bulan Institute"
     assert source.date == "8th June 2021"
+
+
+def test_interviews_over_two_years_are_dated_by_both(citations):
+    (ref,) = citations.footnotes[35].refs
+    assert citations.sources[ref.source_id].date == "2020 and 2021"

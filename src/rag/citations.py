@@ -154,6 +154,7 @@ DATE_RES = (
     re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\s*,?\s+\d{{4}}\b", re.I),
     re.compile(rf"\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*|\s+)\d{{4}}\b", re.I),
     re.compile(rf"\b{MONTH}\s+\d{{4}}\b", re.I),
+    re.compile(r"(?<![\w/])(?:19|20)\d{2}\s*(?:and|to|-|–)\s*(?:19|20)\d{2}(?!\w)"),  # "in 2020 and 2021": both years
     re.compile(r"(?<![\w/])(?:19|20)\d{2}(?!\w)"),
 )
 ITALIC_RE = re.compile(r"\*([^*]+)\*")
