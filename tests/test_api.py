@@ -113,6 +113,26 @@ def test_an_unknown_document_is_404_when_listing_sources(client):
     assert r.status_code == 404 and "central-asia-repatriation-2021" in r.json()["error"]
 
 
+@pytest.mark.parametrize(
+    "method, url, fragment",
+    [
+        ("get", "/sources?text=Reuters", "text: unknown query parameter; /sources takes author, q, doc"),
+        ("get", "/sources/lapasov-2021-interview?document=x", "document: unknown query parameter; /sources/lapasov-2021-interview takes doc"),
+        ("get", "/health?verbose=1", "verbose: unknown query parameter; /health takes no query parameters"),
+        ("post", "/query?k=3", "k: unknown query parameter; /query takes its parameters in the JSON body"),
+    ],
+)
+def test_an_unknown_query_parameter_is_422_not_ignored(client, method, url, fragment):
+    """Ignored, `?text=` listed every source as if nothing had been filtered; `?k=` on /query was dropped unseen."""
+    response = getattr(client, method)(url, **({"json": {"question": "What is Operation Zhusan?"}} if method == "post" else {}))
+    assert response.status_code == 422 and response.json()["error"] == fragment
+
+
+def test_the_web_page_keeps_its_question_in_the_query_string(client):
+    assert client.get("/?q=What+is+Operation+Zhusan%3F").status_code == 200
+    assert client.get("/sources", params={"q": "Reuters", "doc": "central-asia-repatriation-2021"}).status_code == 200
+
+
 def test_oversized_body_is_413(client):
     r = client.post("/query", content=b"x" * 20_000, headers={"content-type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["error"]

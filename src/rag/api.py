@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -62,7 +62,22 @@ ERRORS = {
     422: {"model": ErrorBody, "description": "A parameter is missing or invalid; the message says which"},
     503: {"model": ErrorBody, "description": "The index is missing, stale or corrupt; the message says how to rebuild it"},
 }
+QUERY_ERRORS = {422: ERRORS[422], 503: ERRORS[503]}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No such document, footnote or source; the message says what exists"}}
+
+
+def takes(*names: str) -> list:
+    """The query parameters a route takes, any other refused: FastAPI ignores the ones it does not know, so
+    `/sources?text=Reuters` (for `q=`) listed every source, as though none had matched the filter."""
+
+    def check(request: Request) -> None:
+        if unknown := sorted(set(request.query_params) - set(names)):
+            takes = ", ".join(names) or ("its parameters in the JSON body" if request.method == "POST" else "no query parameters")
+            raise RequestValidationError(
+                [{"type": "extra_forbidden", "loc": ("query", u), "msg": f"unknown query parameter; {request.url.path} takes {takes}"} for u in unknown]
+            )
+
+    return [Depends(check)]
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -132,14 +147,14 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         """The web page: one HTML file and its script, served by this app (no CDN, works offline)."""
         return FileResponse(STATIC / "index.html")
 
-    @app.post("/query", response_model=QueryResult, responses=ERRORS)
+    @app.post("/query", response_model=QueryResult, responses=ERRORS, dependencies=takes())
     def query(body: QueryRequest) -> QueryResult:
         """The passages that best answer the question, each with its footnotes."""
         result = current().ask(body.question, body.k, body.mode, body.max_tokens)
         log.info("query %r k=%d mode=%s %.1f ms", body.question[:200], body.k, result.mode, result.timing_ms)
         return result
 
-    @app.get("/footnotes/{doc}/{number}", response_model=FootnoteDetail, responses={**NOT_FOUND, 503: ERRORS[503]})
+    @app.get("/footnotes/{doc}/{number}", response_model=FootnoteDetail, responses={**NOT_FOUND, **QUERY_ERRORS}, dependencies=takes())
     def footnote(doc: str, number: int, request: Request, response: Response):
         """A footnote: its text, how it resolves (Ibid. chains followed), its sources, and every passage citing it.
 
@@ -152,17 +167,18 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         response.headers["Vary"] = "Accept"
         return current().footnote(doc, number)
 
-    @app.get("/sources", response_model=list[SourceSummary], responses={**NOT_FOUND, 503: ERRORS[503]})
+    @app.get("/sources", response_model=list[SourceSummary], responses={**NOT_FOUND, **QUERY_ERRORS}, dependencies=takes("author", "q", "doc"))
     def sources(author: str | None = None, q: str | None = None, doc: str | None = None) -> list[SourceSummary]:
         """Every distinct source with how many footnotes and passages cite it; `author` matches names fuzzily, `q` title words."""
         return current().sources(author=author, text=q, doc=doc)
 
-    @app.get("/sources/{source_id}", response_model=SourceDetail, responses={**NOT_FOUND, 503: ERRORS[503]})
+    @app.get("/sources/{source_id}", response_model=SourceDetail, responses={**NOT_FOUND, **QUERY_ERRORS}, dependencies=takes("doc"))
     def source(source_id: str, doc: str | None = None) -> SourceDetail:
         """A source and the passages that rest on it."""
         return current().source(source_id, doc)
 
-    @app.get("/health", responses={503: {"model": ErrorBody, "description": "No usable index; the message says why"}})
+    @app.get("/health", responses={422: ERRORS[422], 503: {"model": ErrorBody, "description": "No usable index; the message says why"}},
+             dependencies=takes())
     def health():
         """Whether the index is loaded and what it holds."""
         if state["service"] is None:
