@@ -41,6 +41,16 @@ def test_ask_says_when_the_answer_is_a_look_up(settings):
     assert "Answer (confidence " in searched
 
 
+def test_ask_a_source_look_up_lists_only_the_sources_footnotes(settings):
+    """A marked sentence also carries [212], another source's note: not listed under the answer."""
+    out = run("ask", "Which passages cite Kramer?", "-k", "3")
+    assert out.exit_code == 0, out.output
+    answer = out.output.split("#1 ")[0]
+    footnote_lines = [line.strip() for line in answer.splitlines() if line.startswith("      [")]
+    assert any(line.startswith("[213] ") for line in footnote_lines)
+    assert not any(line.startswith("[212] ") for line in footnote_lines) and "[212]" in answer
+
+
 def test_ask_json_is_the_api_shape(settings):
     body = json.loads(run("ask", "What was Operation Mehr?", "--json", "-k", "2").output)
     assert set(body) >= {"question", "passages", "answer", "timing_ms"} and len(body["passages"]) == 2

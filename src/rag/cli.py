@@ -60,7 +60,7 @@ def ask(
         typer.secho(f"\nAnswer ({how}, from {where}):", bold=True)
         cited = {c.number: c for c in result.answer.citations}
         for e in excerpts:
-            _print_cited(e.text, [cited[n] for n in e.footnotes], resolve=True)
+            _print_cited(e.text, [cited[n] for n in e.footnotes if n in cited], resolve=True)  # a look-up cites only what it was asked
     else:
         typer.secho(f"\nNo answer: {result.no_answer_reason}", bold=True)
     for p in result.passages:

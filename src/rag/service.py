@@ -407,8 +407,8 @@ class QAService:
 
     def _uncovered(self, best: answering.Candidate, part_ranked) -> list[answering.Candidate]:
         """Each part's best sentence, unless the best sentence already speaks of what sets the part apart:
-        "How many Kyrgyz women and children remain in Al-Hawl and Roj camps?" is answered by one sentence
-        naming both camps, not by it and another country's figure for Roj. A part set apart by nothing
+        "How many Tajik women and children remain in Al-Hawl and Roj camps?" is answered by one sentence
+        naming both camps, not by it and the Kyrgyz figure for the "Roj" part. A part set apart by nothing
         but its question word ("..., and when?") always adds its sentence."""
         terms = [p.scores.terms.terms for p, _ in part_ranked]
         said = set(self.retriever.keyword_index.content_terms(best.sentence.clean))
