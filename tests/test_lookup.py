@@ -265,6 +265,24 @@ def test_a_name_is_found_word_for_word(text, found):
 
 
 @pytest.mark.parametrize(
+    "name, text, found",
+    [
+        ("Operation Zhusan", '"The humanitarian operation Zhusan is a large-scale action', True),  # its first word written small
+        ("Operation Zhusan", "cooperation Zhusan", False),
+        ("Operation Zhusan", "operation zhusan", False),  # only the first word's first letter
+        ("IMU", "imu", False),  # a one-word name keeps its case
+    ],
+)
+def test_a_names_first_word_may_be_written_small(name, text, found):
+    assert bool(mentions(name).search(text)) is found
+
+
+def test_what_an_operation_is_comes_from_the_sentence_that_says_it_is_one(service):
+    answer = service.ask("What is Operation Zhusan?").answer
+    assert answer is not None and "operation Zhusan is a large-scale action" in answer.text
+
+
+@pytest.mark.parametrize(
     "name, sentence, says",
     [
         ("Olga Ryl", "Olga Ryl, Director of NGO Pravo in Kazakhstan, who worked directly with returnees", True),

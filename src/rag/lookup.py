@@ -186,7 +186,10 @@ def mentions(name: str) -> re.Pattern[str]:
     searched for that literal, fifty times faster over the whole report than one opening with a look-behind."""
     first, *rest = (re.escape(w) for w in name.split())
     words = r"\s+(?:[A-Z]\.\s+)?".join([first, *rest])
-    return re.compile(rf"{first}(?<![\w-]{first}){words[len(first):]}(?![\w-])")
+    pattern = rf"{first}(?<![\w-]{first}){words[len(first):]}(?![\w-])"
+    if rest and first[:1].isupper():  # "the humanitarian operation Zhusan is ...": a name's first word may be written small
+        pattern = f"(?:{pattern}|{pattern.replace(first, first[0].lower() + first[1:], 2)})"
+    return re.compile(pattern)
 
 
 # Where a sentence says what the name it gives is (what may follow the name; the name asked may be the first
