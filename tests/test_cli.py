@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
@@ -67,8 +68,9 @@ def test_footnote_47(settings):
     assert "47 → 46 → 45 → 44" in out.output and "Yavor Raychev" in out.output
 
 
-def test_unknown_footnote_exits_2(settings):
-    out = run("footnote", "999")
+@pytest.mark.parametrize("number", ["999", "0", "-1"])  # -1 is a number, not an unknown option
+def test_unknown_footnote_exits_2(settings, number):
+    out = run("footnote", number)
     assert out.exit_code == 2 and "numbered 1–242" in out.output
 
 

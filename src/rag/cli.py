@@ -72,7 +72,7 @@ def ask(
     typer.echo(f"\n{len(result.passages)} passages in {result.timing_ms:.1f} ms ({result.mode})")
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})  # `rag footnote -1` is a number the report lacks, not an option
 def footnote(
     number: int = typer.Argument(..., help="Footnote number"),
     doc: Optional[str] = typer.Option(None, help="Document id (default: the only or first document)"),
