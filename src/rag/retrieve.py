@@ -148,7 +148,7 @@ def _clause_questions(question: str) -> list[str]:
     return [first, second]
 
 
-_BARE_WH = re.compile(r"^(?:how|what|which|who|whom|whose|when|where|why)\W*$", re.I)
+_BARE_WH = re.compile(rf"^{_WH.pattern}\W*$", re.I)  # "when?" alone
 # The opening of a question up to its verb: "How many children | did Kyrgyzstan repatriate".
 _OPENING = re.compile(r"^\W*(?:how (?:many|much)|what|which|who|whom|whose)\b(?P<object>.*?)\b(?P<rest>(?:did|does|do|is|are|was|were|has|have|had)\b.*)$", re.I)
 
