@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.retrieve import Ranked, _take_turns, reciprocal_rank_fusion, top
+import pytest
+
+from rag.retrieve import KeywordIndex, Ranked, _take_turns, reciprocal_rank_fusion, top
 
 
 def test_reciprocal_rank_fusion_rewards_agreement():
@@ -30,6 +32,25 @@ def test_dense_score_is_the_best_of_chunk_and_sentences(service):
 def test_keyword_mode_returns_only_matching_chunks(service):
     hits = service.retriever.search("Zhusan", k=50, mode="keyword")
     assert hits and all("zhusan" in h.chunk.embedding_text().lower() or "jusan" in h.chunk.embedding_text().lower() for h in hits)
+
+
+@pytest.mark.parametrize(
+    "question, searched",
+    [
+        ("When did Kyrgyzstan repatriate children?", "Kyrgyzstan repatriate children?"),
+        ("According to the report, how many children did Tajikistan bring back?", "children Tajikistan bring back?"),
+        ("What did young returnees do when airliners flew above them?", "young returnees when airliners flew above them?"),
+        ("What is it?", "What is it?"),  # nothing left: the question as asked
+    ],
+)
+def test_keyword_search_leaves_out_the_opening_and_auxiliaries(question, searched):
+    assert KeywordIndex(["a text"]).query_text(question) == searched
+
+
+def test_question_words_do_not_rank_passages_in_keyword_mode(service):
+    """ "when" and "did" were BM25 terms: a passage on documents missing "when they arrived" came first."""
+    hits = service.retriever.search("When did Kyrgyzstan repatriate children?", k=5, mode="keyword")
+    assert all("kyrgyz" in h.chunk.embedding_text().lower() for h in hits)
 
 
 def test_non_english_question_still_returns_passages(service):

@@ -36,6 +36,7 @@ _WH = re.compile(r"(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
 _QUESTION_WORDS = {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "does", "do",
                    "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described",
                    "cite", "cited", "cites", "source", "sources", "footnote", "footnotes", "author", "authors"}
+_AUXILIARIES = {"did", "does", "do"}  # "How many children did Kyrgyzstan repatriate?": never what a question is about
 
 
 @dataclass(frozen=True)
@@ -126,10 +127,26 @@ class KeywordIndex:
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 of every unit: the sum of the question's token rows (what bm25s's get_scores sums, kept dense)."""
-        ids = list(next(self._tokenizer.streaming_tokenize([question], update_vocab=False)))
+        ids = list(next(self._tokenizer.streaming_tokenize([self.query_text(question)], update_vocab=False)))
         if not ids or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
         return self._by_token[ids].sum(axis=0)
+
+
+    def query_text(self, question: str) -> str:
+        """The question without its opening ("When did", "According to the report, how many") and its
+        auxiliaries. bm25s drops only 33 stop words, so "when" and "did" counted as terms, and "When did
+        Kyrgyzstan repatriate children?" ranked first a passage on documents missing "when they arrived".
+        Only the opening goes: later, "when" is content ("... do when airliners flew above them?").
+        On the dev split and the tuning files keyword-only MRR@10 rose 0.02 to 0.03; the default hybrid did not move."""
+        words = question.split()
+        start = next((i for i, w in enumerate(words) if _bare(w) not in self._ignore), len(words))
+        kept = [w for w in words[start:] if _bare(w) not in _AUXILIARIES]
+        return " ".join(kept) or question
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"\W", "", word).lower()
 
 
 def _clause_questions(question: str) -> list[str]:
