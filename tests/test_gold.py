@@ -41,7 +41,7 @@ def test_gold_set_agrees_with_the_report(gold, report, source_names):
     assert problems == []
 
 
-@pytest.mark.parametrize("name", [*TUNING_SETS, "heldout_unanswerable.jsonl", "fresh_check.jsonl", "fresh_check_2.jsonl", "table_check.jsonl", "table_probe.jsonl", "name_probe.jsonl", "name_check.jsonl"])
+@pytest.mark.parametrize("name", [*TUNING_SETS, "heldout_unanswerable.jsonl", "fresh_check.jsonl", "fresh_check_2.jsonl", "table_check.jsonl", "table_probe.jsonl", "name_probe.jsonl", "name_check.jsonl", "short_check.jsonl"])
 def test_tuning_and_heldout_sets_agree_with_the_report(name, gold, report, source_names):
     questions = load_gold(GOLD.with_name(name))
     assert validate_gold(questions, {report.doc_id: report}, source_names) == []
@@ -57,17 +57,18 @@ def test_no_question_repeats_across_tuning_sets():
 def test_no_tuning_question_is_a_near_copy_of_a_test_or_held_out_one(gold, embedder):
     """Helpers writing about the same report converge on the same questions (one wrote a held-out
     question almost word for word); a tuning set holding such a copy would flatter test and held-out figures."""
-    protected = [q.question for q in select_split(gold, GOLD, "test") + load_gold(GOLD.with_name("heldout_unanswerable.jsonl"))]
+    protected = [q.question for q in select_split(gold, GOLD, "test") + load_gold(GOLD.with_name("heldout_unanswerable.jsonl")) + load_gold(GOLD.with_name("short_check.jsonl"))]
     tuning = [q.question for name in (*TUNING_SETS, "table_probe.jsonl", "name_probe.jsonl") for q in load_gold(GOLD.with_name(name))]
     similarity = embedder.encode(tuning) @ embedder.encode(protected).T
     worst = [(tuning[i], protected[similarity[i].argmax()]) for i in np.flatnonzero(similarity.max(axis=1) >= 0.9)]
     assert worst == []
 
 
-def test_the_second_fresh_check_holds_no_near_copy_of_a_question_fitted_on(gold, embedder):
+@pytest.mark.parametrize("name", ["fresh_check_2.jsonl", "short_check.jsonl"])
+def test_a_fresh_check_holds_no_near_copy_of_a_question_fitted_on(name, gold, embedder):
     """Its figures stand for questions the models never saw: a near copy of a dev or tuning question would flatter them."""
-    fitted = [q.question for q in select_split(gold, GOLD, "dev")] + [q.question for name in TUNING_SETS for q in load_gold(GOLD.with_name(name))]
-    fresh = [q.question for q in load_gold(GOLD.with_name("fresh_check_2.jsonl"))]
+    fitted = [q.question for q in select_split(gold, GOLD, "dev")] + [q.question for t in TUNING_SETS for q in load_gold(GOLD.with_name(t))]
+    fresh = [q.question for q in load_gold(GOLD.with_name(name))]
     similarity = embedder.encode(fresh) @ embedder.encode(fitted).T
     assert [(fresh[i], fitted[similarity[i].argmax()]) for i in np.flatnonzero(similarity.max(axis=1) >= 0.9)] == []
 

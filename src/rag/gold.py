@@ -18,7 +18,7 @@ from rag.parse import unescape
 
 TYPES = ("factoid", "numeric", "table", "citation", "multi_part", "paraphrase", "unanswerable")
 # The question sets written for tuning only, beside the gold set in eval/ (never test, never held out).
-TUNING_SETS = ("calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl", "tuning_more.jsonl")
+TUNING_SETS = ("calibration.jsonl", "calibration_offtopic.jsonl", "calibration_nearmiss.jsonl", "dev_extra.jsonl", "tuning_sections.jsonl", "tuning_more.jsonl", "tuning_short.jsonl")
 
 
 @dataclass(frozen=True)
