@@ -84,6 +84,12 @@ baseline), each swapped into the no-answer features, refitted on tuning_more and
 checks (167 answerable, 73 unanswerable): pooled AUC 0.859 with them, 0.866 without, 0.874 for the
 shipped model; most unanswerable caught with at most 2 / 4 / 6 false alarms 28 / 38 / 38, against
 33 / 37 / 42 and 30 / 38 / 44. More positives did not teach it to read paraphrases.
+
+Tried and not shipped (2026-12-07): the shipped model reads a short question ("How many Tajiks received
+amnesty?") as a near miss, whatever the sentence (median logit -2.07 on eval/short_check.jsonl's answerable
+questions, against 1.30 on test's). Retrained with eval/tuning_short.jsonl (817 questions), then refitted
+by eval/tune_answer.py: short_check's answer sentence 0.464 -> 0.551, but fresh_check_2's 0.866 -> 0.835
+and tuning_more's 0.886 -> 0.860. Figures in the README ("Short questions").
 """
 
 from __future__ import annotations

@@ -33,7 +33,9 @@ precision is weighted):
   held-out question, or 0.95 of a dev or tuning question, were dropped.
 - eval/tuning_more.jsonl: 469 more (228 answerable, 241 unanswerable), a second round of four helpers
   (2026-12-02), checked against test and held-out questions (0.8) and the sets above (0.92).
-The last four were written by helpers who saw the report but no other question set.
+- eval/tuning_short.jsonl: 238 short questions (140 answerable, 98 not), as users type them, written
+  2026-12-07 by four helpers; the shipped fits predate it (README, "Short questions").
+The last five were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl, eval/fresh_check.jsonl and eval/fresh_check_2.jsonl are never read here.
 
 The verifier's feature is each question's score from a verifier that did not see it: for the questions
