@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 import pytest
 
 from rag.retrieve import KeywordIndex, Ranked, _take_turns, reciprocal_rank_fusion, top
