@@ -6,8 +6,8 @@ Both read the retrieval encoder's similarities, and the shipped encoder (eval/tr
 trained on the answerable questions of every set here but eval/tuning_more.jsonl: on those its
 passages and sentences look surer than they would on a new question, and so do those of the
 near-miss unanswerable questions written beside them. So both are fitted only on the sets the encoder
-was trained on no question of (encoder_unseen): tuning_more.jsonl, calibration.jsonl and
-calibration_offtopic.jsonl.
+was trained on no question of (encoder_unseen): tuning_more.jsonl, tuning_short.jsonl, calibration.jsonl
+and calibration_offtopic.jsonl.
 
 1. Sentence scoring (passages read, keyword weight, number/date bonus, second-sentence margin): a grid search for
    the share of those answerable questions whose answer holds an accepted answer, less a small charge per
@@ -34,13 +34,14 @@ precision is weighted):
 - eval/tuning_more.jsonl: 469 more (228 answerable, 241 unanswerable), a second round of four helpers
   (2026-12-02), checked against test and held-out questions (0.8) and the sets above (0.92).
 - eval/tuning_short.jsonl: 238 short questions (140 answerable, 98 not), as users type them, written
-  2026-12-07 by four helpers; the shipped fits predate it (README, "Short questions").
+  2026-12-07 by four helpers. Before it joined the fit, the shipped service answered short questions
+  rightly half as often as long ones (README, "Short questions").
 The last five were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl, eval/fresh_check.jsonl and eval/fresh_check_2.jsonl are never read here.
 
 The verifier's feature is each question's score from a verifier that did not see it: for the questions
 the shipped verifier was trained on, the out-of-fold scores eval/train_verifier.py wrote to
-eval/verifier_oof.json; for those it never saw (tuning_more.jsonl), its own score on the best sentence.
+eval/verifier_oof.json; for those it never saw (VERIFIER_UNSEEN), its own score on the best sentence.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ VERIFIER_OOF = PROJECT_ROOT / "eval" / "verifier_oof.json"
 TUNING = [GOLD.with_name(name) for name in TUNING_SETS]
 # Written after the shipped verifier was trained, so its scores on them, on any sentence, are out of sample:
 # the threshold is chosen there, on the probability the service gives (best sentence or runner-up).
-VERIFIER_UNSEEN = ("tuning_more.jsonl",)
+VERIFIER_UNSEEN = ("tuning_more.jsonl", "tuning_short.jsonl")
 GRID = {
     "passages": [3, 4, 5],
     "keyword_weight": [0.3, 0.5, 0.7, 1.0],
