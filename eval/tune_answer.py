@@ -34,8 +34,8 @@ precision is weighted):
 - eval/tuning_more.jsonl: 469 more (228 answerable, 241 unanswerable), a second round of four helpers
   (2026-12-02), checked against test and held-out questions (0.8) and the sets above (0.92).
 - eval/tuning_short.jsonl: 238 short questions (140 answerable, 98 not), as users type them, written
-  2026-12-07 by four helpers. Before it joined the fit, the shipped service answered short questions
-  rightly half as often as long ones (README, "Short questions").
+  2026-12-07 by four helpers. The shipped fits predate it; the refit with it is not shipped, because it
+  answered more off-topic and near-miss questions (README, "Short questions").
 The last five were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl, eval/fresh_check.jsonl and eval/fresh_check_2.jsonl are never read here.
 
