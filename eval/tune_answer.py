@@ -34,8 +34,8 @@ precision is weighted):
 - eval/tuning_more.jsonl: 469 more (228 answerable, 241 unanswerable), a second round of four helpers
   (2026-12-02), checked against test and held-out questions (0.8) and the sets above (0.92).
 - eval/tuning_short.jsonl: 238 short questions (140 answerable, 98 not), as users type them, written
-  2026-12-07 by four helpers. The shipped fits predate it; the refit with it is not shipped, because it
-  answered more off-topic and near-miss questions (README, "Short questions").
+  2026-12-07 by four helpers. The shipped no-answer model is fitted with it (--keep-sentence-scoring);
+  the sentence scoring refitted with it answered more off-topic questions (README, "Short questions").
 The last five were written by helpers who saw the report but no other question set.
 eval/heldout_unanswerable.jsonl, eval/fresh_check.jsonl and eval/fresh_check_2.jsonl are never read here.
 
@@ -82,6 +82,7 @@ F1_TOLERANCE = 0.005  # "no answer" F1 within this of the best counts as flat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oof", type=Path, default=VERIFIER_OOF, help="the verifier's out-of-fold scores (train_verifier.py --oof)")
+    parser.add_argument("--keep-sentence-scoring", action="store_true", help="refit only the no-answer model, on config.py's sentence scoring")
     args = parser.parse_args()
     service = QAService.open(Settings.from_env(), verifier=False)  # its scores come from --oof
     dev = select_split(load_gold(GOLD), GOLD, "dev")  # only for its share of unanswerable questions: the encoder learnt it
@@ -90,7 +91,7 @@ def main() -> None:
     questions = [q for _, qs in sets for q in qs]
     unseen = np.array([name in VERIFIER_UNSEEN for name, qs in sets for _ in qs])
     retrieved = [service.retrieve(q.question, 5, service.settings.default_mode) for q in questions]
-    params = tune_sentence(service, questions, retrieved)
+    params = service.answer_params if args.keep_sentence_scoring else tune_sentence(service, questions, retrieved)
     verifier = load_verifier(service.settings)
     x, y = features(service, questions, retrieved, params, verifier, unseen, args.oof)
     share = sum(not q.answerable for q in dev) / len(dev)

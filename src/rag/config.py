@@ -58,8 +58,9 @@ class Settings:
     candidate_pool: int = 50
 
     # Answer sentence and no-answer model (see answer.py), fitted by eval/tune_answer.py on the question sets the
-    # encoder was never trained on any question of (tuning_more, calibration, calibration_offtopic). The refit
-    # with tuning_short that the script now prints is not shipped: it answers more trivia (README, "Short questions").
+    # encoder was never trained on any question of (tuning_more, tuning_short, calibration, calibration_offtopic).
+    # The sentence scoring is the fit before tuning_short joined: refitted with it, it answered more off-topic
+    # questions (README, "Short questions"); `--keep-sentence-scoring` refits only the no-answer model.
     answer_passages: int = 3
     answer_keyword_weight: float = 0.3
     answer_type_bonus: float = 0.1
@@ -68,8 +69,8 @@ class Settings:
     # model fitted without it, as the README gives, or "no answer" is judged with a feature missing.
     answer_verifier: bool = True
     # No-answer model: bias, then weights on dense, keyword, missing_top, missing_sentence, missing_name, mismatch, verified.
-    answer_no_answer_weights: tuple[float, ...] = (0.1132, 1.1925, 0.0, 0.0, 0.0, 0.0, -2.1393, 0.5663)
-    answer_min_confidence: float = 0.20
+    answer_no_answer_weights: tuple[float, ...] = (0.7795, 0.9051, 0.0, -0.2169, -0.1316, -0.434, -2.3852, 0.4654)
+    answer_min_confidence: float = 0.30
 
     max_context_tokens: int = 8192
 
