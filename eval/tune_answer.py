@@ -3,7 +3,7 @@
 Run: .venv/bin/python eval/tune_answer.py   (prints the settings; copy them to config.py by hand)
 
 Both read the retrieval encoder's similarities, and the shipped encoder (eval/train_encoder.py) was
-trained on the answerable questions of every set here but eval/tuning_more.jsonl: on those its
+trained on the answerable questions of every set here but tuning_more.jsonl and tuning_short.jsonl: on those its
 passages and sentences look surer than they would on a new question, and so do those of the
 near-miss unanswerable questions written beside them. So both are fitted only on the sets the encoder
 was trained on no question of (encoder_unseen): tuning_more.jsonl, tuning_short.jsonl, calibration.jsonl

@@ -32,8 +32,8 @@ _CLAUSES = re.compile(
     re.I,
 )
 _WH = re.compile(r"(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
-# Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
 _AUXILIARIES = {"did", "does", "do"}  # "How many children did Kyrgyzstan repatriate?": never what a question is about
+# Words that say what kind of answer is wanted, not what it is about (the citation apparatus included).
 _QUESTION_WORDS = _AUXILIARIES | {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why",
                    "report", "according", "say", "says", "said", "mention", "mentioned", "describe", "described",
                    "cite", "cited", "cites", "source", "sources", "footnote", "footnotes", "author", "authors"}
