@@ -15,7 +15,8 @@ import difflib
 import re
 from collections.abc import Callable, Sequence
 
-from rag.answer import AnswerChoice, excerpts_of, expected_type
+from rag.answer import AnswerChoice, excerpts_of
+from rag.answer_type import expected_type
 from rag.models import Chunk, Hit
 
 # "footnote 47", "footnotes 12 and 13", "footnotes 44-47", "fn. 3", "note no. 9", "what does note 12 say";

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer_type import KINDS, expected_type, given_figures, holds_new, matches_type
 from rag.models import Chunk, Hit
 
 MODES = ("hybrid", "dense", "keyword")
@@ -219,6 +220,7 @@ class UnitScores:
     dense: np.ndarray | None
     keyword: np.ndarray | None
     terms: QuestionTerms  # the question's content words, for coverage and the no-answer model
+    typed: np.ndarray  # 1 for each chunk holding the kind of thing asked for (a date for "When ..."), else 0
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,8 @@ class Part:
 class Retriever:
     """Ranks chunks; a chunk scores as the best of itself and its sentences, in each mode."""
 
-    def __init__(self, stored, embedder, candidate_pool: int = 50, rrf_k: int = 60, fusion: str = "rrf", dense_weight: float = 0.5):
+    def __init__(self, stored, embedder, candidate_pool: int = 50, rrf_k: int = 60, fusion: str = "rrf", dense_weight: float = 0.5,
+                 type_prior: float = 0.0):
         self.chunks: list[Chunk] = stored.chunks
         self.vectors = stored.vectors  # faiss index, read-only after load: safe to search from many threads
         self.unit_chunk: np.ndarray = stored.unit_chunk
@@ -251,6 +254,8 @@ class Retriever:
         self.rrf_k = rrf_k
         self.fusion = fusion
         self.dense_weight = dense_weight
+        self.type_prior = type_prior
+        self._holding = {kind: [i for i, c in enumerate(self.chunks) if any(matches_type(t.clean, kind) for t in c.sentences)] for kind in KINDS}
 
     def _sentence_rows(self) -> dict[tuple[int, int], int]:
         """(chunk position, sentence position) -> unit row; a one-sentence chunk's sentence is the chunk."""
@@ -277,9 +282,22 @@ class Retriever:
                 self._unit_matrix @ v if dense else None,
                 self.keyword_index.scores(q) if keyword else None,
                 self.keyword_index.analyse(q),
+                self.typed_chunks(q),
             )
             for q, v in zip(questions, vectors)
         ]
+
+    def typed_chunks(self, question: str) -> np.ndarray:
+        """Which chunks hold the kind of thing the question asks for, besides the figures it gives."""
+        out = np.zeros(len(self.chunks), dtype=np.float32)
+        kind = expected_type(question)
+        if kind is not None:
+            given = given_figures(question)
+            holding = self._holding[kind]
+            if given:  # a figure the question gives is not what it asks for
+                holding = [i for i in holding if any(holds_new(t.clean, kind, given) for t in self.chunks[i].sentences)]
+            out[holding] = 1.0
+        return out
 
     def per_chunk(self, unit_values: np.ndarray) -> np.ndarray:
         """Each chunk's best unit (units are stored chunk by chunk, so a segmented maximum)."""
@@ -298,7 +316,7 @@ class Retriever:
         if self.fusion == "weighted":
             # min-max normalised scores, weighted: keeps how much better the best match is
             keyword_weight = (1 - self.dense_weight) * self._keyword_coverage(scores.terms, keyword)
-            return self.dense_weight * _minmax(dense) + keyword_weight * _minmax(keyword)
+            return self.dense_weight * _minmax(dense) + keyword_weight * _minmax(keyword) + self.type_prior * scores.typed
         pool = self.candidate_pool
         fused = reciprocal_rank_fusion([top(dense, pool), top(keyword, pool)], self.rrf_k)
         out = np.zeros(len(self.chunks), dtype=np.float32)

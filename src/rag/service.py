@@ -180,7 +180,9 @@ class QAService:
         self.settings = settings
         self.stored = stored
         self.verifier = verifier  # None when switched off (RAG_ANSWER_VERIFIER=0) or while it is trained
-        self.retriever = Retriever(stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight)
+        self.retriever = Retriever(
+            stored, embedder, settings.candidate_pool, settings.rrf_k, settings.fusion, settings.dense_weight, settings.type_prior
+        )
         self.answer_params = answer_params(settings)
         self.footnotes: dict[str, dict[int, str]] = {
             doc_id: {int(n): f["text"] for n, f in doc["footnotes"].items()} for doc_id, doc in stored.documents.items()
