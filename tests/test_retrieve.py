@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,32 @@ def test_parts_take_turns_at_the_top_of_the_ranking():
     whole, first, second = Ranked([1, 2, 3], [0.9, 0.8, 0.7]), Ranked([4, 1], [0.6, 0.5]), Ranked([2, 5], [0.4, 0.3])
     merged = _take_turns([whole, first, second], 4)
     assert merged.ids == [1, 4, 2, 5] and merged.scores == [0.9, 0.6, 0.4, 0.3]
+
+
+def test_chunks_holding_the_kind_asked_for_are_marked(service):
+    r = service.retriever
+    typed = r.typed_chunks("When did Kyrgyzstan repatriate children?")
+    marked = {r.chunks[i].clean for i in np.flatnonzero(typed)}
+    assert any("On March 16th, 2021, Kyrgyzstan repatriated 79 children" in text for text in marked)
+    assert 0 < len(marked) < len(r.chunks) / 2  # a date is in a few passages, not in most
+    assert not r.typed_chunks("Who is Christine Jaulmes?").any()  # asks for no kind of figure
+
+
+def test_a_figure_the_question_gives_does_not_mark_a_chunk(service):
+    r = service.retriever
+    given = r.typed_chunks("How many people did Kazakhstan repatriate in 2019?")
+    plain = r.typed_chunks("How many people did Kazakhstan repatriate?")
+    unmarked = [r.chunks[i].clean for i in np.flatnonzero(plain - given)]
+    assert unmarked and all(re.search(r"\b2019\b", text) for text in unmarked)  # its only figure is the year given
+    assert not np.any(given > plain)
+
+
+def test_the_type_prior_lifts_only_the_hybrid_scores_of_marked_chunks(service, monkeypatch):
+    r = service.retriever
+    question = "When did Kyrgyzstan repatriate children?"
+    monkeypatch.setattr(r, "type_prior", 0.0)
+    without = r.chunk_scores(r.unit_scores(question), "hybrid")
+    monkeypatch.setattr(r, "type_prior", 0.2)
+    scores = r.unit_scores(question)
+    assert scores.typed.any() and np.allclose(r.chunk_scores(scores, "hybrid") - without, 0.2 * scores.typed)
+    assert np.array_equal(r.chunk_scores(scores, "keyword"), r.per_chunk(scores.keyword))  # the baselines stay plain
