@@ -136,7 +136,8 @@ def choose_threshold(p_answer: np.ndarray, answerable: np.ndarray, unanswerable_
 
 def contender_probability(service, verifier, q, retrieved, params, theta: np.ndarray, columns) -> float:
     """The probability the service gives: the likelier of the best sentence and the runner-up
-    (answer.CONTENDERS), each read by the verifier, which never saw the question."""
+    (answer.CONTENDERS), each read by the verifier, which never saw the question; 0 for one about
+    another state than the question asks about, as answer.likelihood has it."""
     hits, scores, _ = retrieved
     ranked = service.candidates(q.question, hits, scores, params)
     out = []
@@ -144,7 +145,7 @@ def contender_probability(service, verifier, q, retrieved, params, theta: np.nda
     for c, e in zip(contenders, service.evidence(q.question, scores.terms, hits, contenders, params)):
         if verifier is not None:
             e = replace(e, verified=verifier.logit(q.question, c.sentence.clean))
-        out.append(float(predict(theta, np.array([e.vector()])[:, columns])[0]))
+        out.append(0.0 if c.elsewhere else float(predict(theta, np.array([e.vector()])[:, columns])[0]))
     return max(out)
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, choose, contenders
+from rag.answer import _LEANS_ON_NEXT, AnswerParams, Evidence, answer_probability, choose, contenders, other_states
 from rag.chunk import tiktoken_counter
 from rag.context import pack, passage_block
 
@@ -74,9 +74,9 @@ def test_a_question_in_parts_is_answered_when_the_whole_is_or_every_part_is(serv
     question = "How many children did Tajikistan bring back in April 2019, and how many did Kyrgyzstan bring back in March 2021?"
     ranked, params = ranked_and_verifier_alone(service, question)
     assert choose(ranked, params, judged(ranked, DOUBT)) is None
-    assert choose(ranked, params, judged(ranked, DOUBT), part_evidence=[SURE, SURE]) is not None
-    assert choose(ranked, params, judged(ranked, DOUBT), part_evidence=[SURE, DOUBT]) is None
-    assert choose(ranked, params, judged(ranked, SURE), part_evidence=[SURE, DOUBT]) is not None
+    assert choose(ranked, params, judged(ranked, DOUBT), part_evidence=judged(ranked, SURE, SURE)) is not None
+    assert choose(ranked, params, judged(ranked, DOUBT), part_evidence=judged(ranked, SURE, DOUBT)) is None
+    assert choose(ranked, params, judged(ranked, SURE), part_evidence=judged(ranked, SURE, DOUBT)) is not None
 
 
 def test_a_runner_up_the_model_believes_answers_and_joins_the_best_sentence(service):
@@ -170,3 +170,37 @@ def test_a_part_the_best_sentence_already_answers_adds_no_other_sentence(service
     """One sentence names both camps; the Kyrgyz figure for Roj is not a second part of the Tajik question."""
     answer = service.ask("How many Tajik women and children remain in Al-Hawl and Roj camps?").answer
     assert answer is not None and "575" in answer.text and len(answer.excerpts) == 1
+
+
+def test_a_sentence_about_another_state_than_the_one_asked_about_is_spotted():
+    camps = "Approximately 300 women and children with Kyrgyz citizenship remain in Al-Hawl and Roj camps."
+    assert other_states("How many Uzbek women remain in Al-Hawl?", camps, ()) == {"Kyrgyzstan"}
+    assert not other_states("How many Kyrgyzstani women remain in Al-Hawl?", camps, ())  # the same state, named otherwise
+    assert not other_states("How many women remain in Al-Hawl?", camps, ())  # the question names no state
+    assert not other_states("How many Kyrgyz and Uzbek women remain in Al-Hawl?", camps, ())  # one of those asked
+    # a sentence naming no state speaks of its section's
+    quarantine, section = "The very first stage of rehabilitation was medical quarantine.", ("Section IV", "Kyrgyzstan’s Rehabilitation Program")
+    assert other_states("How long were Tajik children kept in quarantine?", quarantine, section) == {"Kyrgyzstan"}
+    assert not other_states("How long were Tajik children kept in quarantine?", quarantine, ("Section IV",))
+    # a sentence in the section on the state asked about may name only the state it contrasts
+    blurred = "The children's identities have been protected, by blurring faces, contrasting with Kazakhstan's approach."
+    assert not other_states("How were Kyrgyz children's identities protected?", blurred, section)
+    # a question contrasting states may be answered by another
+    assert not other_states("Which state besides Kazakhstan repatriated men?", "Uzbekistan repatriated 98 men.", ())
+    assert not other_states("How did Uzbekistan's approach differ from Kazakhstan's?", "Tajikistan took a softer line.", ())
+
+
+def test_a_sentence_about_another_state_is_never_the_answer(service):
+    ranked, params = ranked_and_verifier_alone(service, "How many children did Tajikistan bring back from Iraq?")
+    assert choose(ranked, params, judged(ranked, SURE)) is not None
+    elsewhere = [replace(c, elsewhere=frozenset({"Kyrgyzstan"})) for c in ranked]
+    assert choose(elsewhere, params, judged(elsewhere, SURE, SURE)) is None
+    believed = choose([elsewhere[0], *ranked[1:]], params, judged([elsewhere[0], *ranked[1:]], SURE, SURE))
+    # the runner-up, about the state asked about, answers alone
+    assert believed is not None and ranked[1].sentence in believed.sentences and ranked[0].sentence not in believed.sentences
+
+
+def test_no_answer_says_when_the_closest_sentences_are_about_another_state(service):
+    result = service.ask("How many Uzbek women and children remain in the Al-Hawl and Roj camps?")
+    assert result.answer is None
+    assert "not of Uzbekistan" in result.no_answer_reason and "Kyrgyzstan" in result.no_answer_reason

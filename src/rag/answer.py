@@ -30,6 +30,10 @@ import numpy as np
 from rag.answer_type import expected_type, given_figures, holds_new
 from rag.models import Hit, Sentence
 
+# The states the report compares, by any form of their names ("Kyrgyz", "Kyrgyzstan's", "Tajiks").
+_STATES = {state: re.compile(r"\b" + stem, re.I) for state, stem in
+           (("Kazakhstan", "kazakh"), ("Kyrgyzstan", "kyrgyz"), ("Tajikistan", "tajik"), ("Uzbekistan", "uzbek"), ("Turkmenistan", "turkmen"))}
+_CONTRASTS = re.compile(r"\b(besides|other than|apart from|except|unlike|compared?|than|differ\w*|contrast\w*|similar\w*|like)\b", re.I)
 _LEANS_ON_PREVIOUS = re.compile(r"^(He|She|They|It|This|These|That|Those|Such|Its|Their|His|Her)\b")
 _LEANS_ON_NEXT = re.compile(  # "... on two conditions." announces what the next sentence lists
     r"(:|\b(two|three|four|five|several|following) (conditions|reasons|factors|stages|phases|steps|ways|measures|goals|aims|"
@@ -98,6 +102,7 @@ class Candidate:
     keyword: float  # BM25 of the sentence / best BM25 of any unit, in [0, 1]
     type_match: bool | None  # None: the question asks for no particular kind of thing
     score: float
+    elsewhere: frozenset[str] = frozenset()  # the states it speaks of, when the question asks about another (other_states)
 
     @property
     def sentence(self) -> Sentence:
@@ -145,8 +150,26 @@ def candidates(
             d, k = float(dense[row]), float(keyword[row]) / best_keyword
             typed = holds_new(sentence.clean, kind, given) if kind else None
             score = d + params.keyword_weight * k + params.type_bonus * bool(typed)
-            out.append(Candidate(hit, j, row, d, k, typed, score))
+            out.append(Candidate(hit, j, row, d, k, typed, score, other_states(question, sentence.clean, hit.chunk.heading_path)))
     return sorted(out, key=lambda c: -c.score)
+
+
+def states_named(text: str) -> frozenset[str]:
+    return frozenset(state for state, pattern in _STATES.items() if pattern.search(text))
+
+
+def other_states(question: str, sentence: str, heading_path: Sequence[str]) -> frozenset[str]:
+    """The report's states a sentence speaks of (in itself or its section's heading), when the question
+    names one or more and neither names any of those: "How many Uzbek women remain in Al-Hawl?" is not
+    answered by "Approximately 300 women and children with Kyrgyz citizenship remain ...". The heading
+    counts too, because a sentence in the Kyrgyz section may name only the state it contrasts ("...,
+    contrasting with Kazakhstan's approach"). A question that contrasts states ("besides Kazakhstan",
+    "unlike Uzbekistan") may be answered by another, so it is never judged so. Empty when the sentence may answer."""
+    asked = states_named(question)
+    if not asked or _CONTRASTS.search(question):
+        return frozenset()
+    said = states_named(sentence) | states_named(" ".join(heading_path))
+    return said if not said & asked else frozenset()
 
 
 def contenders(ranked: list[Candidate]) -> list[Candidate]:
@@ -164,6 +187,11 @@ def evidence(best: Candidate, missing_top: float, missing_sentence: float, missi
     return Evidence(best.dense, best.keyword, missing_top, missing_sentence, missing_name, float(best.type_match is False), verified)
 
 
+def likelihood(c: Candidate, e: Evidence, params: AnswerParams) -> float:
+    """The no-answer model's probability that the sentence answers; 0 for one about another state."""
+    return 0.0 if c.elsewhere else answer_probability(e, params)
+
+
 def answer_probability(e: Evidence, params: AnswerParams) -> float:
     """Probability that the report answers, by the logistic model fitted on the dev split."""
     bias, *weights = params.no_answer_weights
@@ -176,34 +204,36 @@ def choose(
     params: AnswerParams,
     judged: Sequence[tuple[Candidate, Evidence]],
     part_bests: Sequence[Candidate] = (),
-    part_evidence: Sequence[Evidence] = (),
+    part_evidence: Sequence[tuple[Candidate, Evidence]] = (),
 ) -> AnswerChoice | None:
     """The best sentence (with a close second), unless the model says the report likely does not answer.
     `judged` pairs the `contenders` (the best sentence, then the runner-up) with their evidence: when the
     runner-up is the likelier answer it joins the best one, so the answer holds the sentence the confidence rests on.
     `part_bests` (the best sentence for each part of a question in parts) join it, so that a
     question asking about two things gets both. Such a question is answered when the whole is, or
-    when every part is (`part_evidence`): when no one sentence answers both parts, the whole
-    question's best sentence reads as a near miss."""
+    when every part is (`part_evidence`, each part's best sentence with its evidence): when no one
+    sentence answers both parts, the whole question's best sentence reads as a near miss."""
     if not ranked or not judged:
         return None
     best = ranked[0]
-    likelihoods = [answer_probability(e, params) for _, e in judged]
+    likelihoods = [likelihood(c, e, params) for c, e in judged]
     likeliest = max(range(len(likelihoods)), key=likelihoods.__getitem__)  # the first on a tie: the best sentence
     confidence = likelihoods[likeliest]
     if part_evidence:
-        confidence = max(confidence, min(answer_probability(p, params) for p in part_evidence))
+        confidence = max(confidence, min(likelihood(c, e, params) for c, e in part_evidence))
     if confidence < params.min_confidence:
         return None
+    if best.elsewhere and likeliest > 0:  # the runner-up answers alone: the best sentence is about another state
+        best, likeliest = judged[likeliest][0], 0
     picked = _with_neighbours(best)
-    second = next((c for c in ranked[1:] if c.hit is best.hit and c.score >= best.score - params.second_margin), None)
+    second = next((c for c in ranked[1:] if c.hit is best.hit and not c.elsewhere and c.score >= best.score - params.second_margin), None)
     if second is not None and second.sentence not in picked and len(picked) < MAX_SENTENCES:
         picked.append(second.sentence)
     picks = [(best.hit, s) for s in picked]
     if likeliest > 0:
         runner_up = judged[likeliest][0]
         picks.append((runner_up.hit, runner_up.sentence))
-    picks += [(c.hit, c.sentence) for c in part_bests]
+    picks += [(c.hit, c.sentence) for c in part_bests if not c.elsewhere]
     return AnswerChoice(excerpts_of(picks), round(confidence, 4))
 
 

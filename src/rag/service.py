@@ -229,7 +229,9 @@ class QAService:
         elif not scores.terms.terms:  # "the of and", "Whatever": the passages are near nothing in particular
             choice, lookup, reason = None, None, f"the question has only common words ({text!r}), nothing to look for: say what you want to know"
         else:
-            choice, lookup = self.choose_answer(text, scores.terms, hits, self.candidates(text, hits, scores), parts=parts), None
+            ranked = self.candidates(text, hits, scores)
+            choice, lookup = self.choose_answer(text, scores.terms, hits, ranked, parts=parts), None
+            reason = None if choice else _elsewhere(text, ranked)
         passages = [self._passage(h) for h in hits]
         context = None
         if max_tokens is not None:
@@ -402,7 +404,7 @@ class QAService:
         if not ranked:
             return None
         part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
-        part_evidence = [self.evidence(p.question, p.scores.terms, hits, r[:1], params)[0] for p, r in part_ranked]
+        part_evidence = [(r[0], self.evidence(p.question, p.scores.terms, hits, r[:1], params)[0]) for p, r in part_ranked]
         contenders = answering.contenders(ranked)
         judged = list(zip(contenders, self.evidence(question, terms, hits, contenders, params)))
         return answering.choose(ranked, params, judged, self._uncovered(ranked[0], part_ranked), part_evidence)
@@ -566,6 +568,15 @@ class QAService:
             "documents": {d: {"title": doc["title"], "footnotes": len(doc["footnotes"])} for d, doc in self.stored.documents.items()},
             "chunks": m["counts"]["chunks"],
         }
+
+
+def _elsewhere(question: str, ranked: list[answering.Candidate]) -> str | None:
+    """Why there is no answer when the closest sentences are about another state than the one asked about."""
+    judged = answering.contenders(ranked)
+    if not judged or not all(c.elsewhere for c in judged):
+        return None
+    said, asked = sorted(frozenset().union(*(c.elsewhere for c in judged))), sorted(answering.states_named(question))
+    return f"the closest sentences speak of {' and '.join(said)}, not of {' or '.join(asked)}; the passages are the closest the report comes"
 
 
 def _within(choice: answering.AnswerChoice | None, fitting: int, max_tokens: int) -> tuple[answering.AnswerChoice | None, str | None]:
