@@ -193,7 +193,7 @@ def likelihood(c: Candidate, e: Evidence, params: AnswerParams) -> float:
 
 
 def answer_probability(e: Evidence, params: AnswerParams) -> float:
-    """Probability that the report answers, by the logistic model fitted on the dev split."""
+    """Probability that the report answers, by the logistic model eval/tune_answer.py fitted."""
     bias, *weights = params.no_answer_weights
     z = bias + sum(w * x for w, x in zip(weights, e.vector()))
     return 1.0 / (1.0 + math.exp(-z))

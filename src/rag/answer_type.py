@@ -1,10 +1,9 @@
 """What kind of thing a question asks for (a sum, a share, an age, a duration, a date, a number),
 and whether a text holds one besides the figures the question itself gives.
 
-Answer-type matching, as in the TREC question-answering systems: retrieval uses it to lift the
-passages that hold the kind asked for ("When did Kyrgyzstan repatriate children?" wants the
-passage with the date), answer selection to prefer such sentences, and the no-answer model to
-notice a near miss that holds none.
+Answer-type matching, as in the TREC question-answering systems: answer selection uses it to prefer
+sentences that hold the kind asked for, the no-answer model to notice a near miss that holds none, and
+retrieval can use it to lift such passages (`type_prior`, off: README, "Answer-type prior").
 """
 
 from __future__ import annotations
