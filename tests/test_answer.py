@@ -204,3 +204,11 @@ def test_no_answer_says_when_the_closest_sentences_are_about_another_state(servi
     result = service.ask("How many Uzbek women and children remain in the Al-Hawl and Roj camps?")
     assert result.answer is None
     assert "not of Uzbekistan" in result.no_answer_reason and "Kyrgyzstan" in result.no_answer_reason
+
+
+def test_a_part_naming_no_state_is_about_the_state_the_whole_question_names(service):
+    """"..., and how many of them were girls?" is still about Tajikistan: the Uzbek sentence on 39 boys
+    and 25 girls is not its answer."""
+    answer = service.ask("How many children did Tajikistan bring back in April 2019, and how many of them were girls?").answer
+    assert answer is not None and "84 children" in answer.text
+    assert "25 girls" not in answer.text

@@ -138,9 +138,12 @@ def candidates(
     dense: np.ndarray,
     keyword: np.ndarray,
     params: AnswerParams,
+    whole: str | None = None,
 ) -> list[Candidate]:
-    """Every sentence of the top passages with its score, best first."""
+    """Every sentence of the top passages with its score, best first. For a part of a question (`whole`)
+    that names no state, the states asked about are the whole's: "..., and how many were girls?"."""
     kind, given = expected_type(question), given_figures(question)
+    about = question if whole is None or states_named(question) else whole
     best_keyword = float(keyword.max()) if keyword.size and keyword.max() > 0 else 1.0
     out = []
     for hit in hits[: params.passages]:
@@ -150,7 +153,7 @@ def candidates(
             d, k = float(dense[row]), float(keyword[row]) / best_keyword
             typed = holds_new(sentence.clean, kind, given) if kind else None
             score = d + params.keyword_weight * k + params.type_bonus * bool(typed)
-            out.append(Candidate(hit, j, row, d, k, typed, score, other_states(question, sentence.clean, hit.chunk.heading_path)))
+            out.append(Candidate(hit, j, row, d, k, typed, score, other_states(about, sentence.clean, hit.chunk.heading_path)))
     return sorted(out, key=lambda c: -c.score)
 
 

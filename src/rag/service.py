@@ -384,10 +384,14 @@ class QAService:
         scores, parts = r.unit_scores(question), r.parts(question)
         return r.hits(r.ranking(scores, k, mode, parts)), scores, parts
 
-    def candidates(self, question: str, hits: list[Hit], scores: UnitScores, params: answering.AnswerParams | None = None) -> list[answering.Candidate]:
-        """The top passages' sentences as answers to `question`, best first."""
+    def candidates(
+        self, question: str, hits: list[Hit], scores: UnitScores, params: answering.AnswerParams | None = None, whole: str | None = None
+    ) -> list[answering.Candidate]:
+        """The top passages' sentences as answers to `question` (a part of `whole`, if given), best first."""
         r = self.retriever
-        return answering.candidates(question, hits, r.sentence_rows, r.chunk_position, scores.dense, scores.keyword, params or self.answer_params)
+        return answering.candidates(
+            question, hits, r.sentence_rows, r.chunk_position, scores.dense, scores.keyword, params or self.answer_params, whole
+        )
 
     def choose_answer(
         self,
@@ -403,7 +407,7 @@ class QAService:
         params = params or self.answer_params
         if not ranked:
             return None
-        part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params)) for p in parts) if r]
+        part_ranked = [(p, r) for p, r in ((p, self.candidates(p.question, hits, p.scores, params, question)) for p in parts) if r]
         part_evidence = [(r[0], self.evidence(p.question, p.scores.terms, hits, r[:1], params)[0]) for p, r in part_ranked]
         contenders = answering.contenders(ranked)
         judged = list(zip(contenders, self.evidence(question, terms, hits, contenders, params)))
