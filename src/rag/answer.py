@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 import numpy as np
 
@@ -157,6 +158,7 @@ def candidates(
     return sorted(out, key=lambda c: -c.score)
 
 
+@lru_cache(maxsize=8192)  # the question and each heading path come back once per sentence of the top passages
 def states_named(text: str) -> frozenset[str]:
     return frozenset(state for state, pattern in _STATES.items() if pattern.search(text))
 

@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -259,7 +260,6 @@ class Retriever:
         self.type_prior = type_prior
         # With the prior off, typed_chunks (up to 5 ms for a question giving a figure) is not run.
         self._untyped = np.zeros(len(self.chunks), dtype=np.float32)
-        self._holding = {kind: [i for i, c in enumerate(self.chunks) if any(matches_type(t.clean, kind) for t in c.sentences)] for kind in KINDS}
 
     def _sentence_rows(self) -> dict[tuple[int, int], int]:
         """(chunk position, sentence position) -> unit row; a one-sentence chunk's sentence is the chunk."""
@@ -290,6 +290,11 @@ class Retriever:
             )
             for q, v in zip(questions, vectors)
         ]
+
+    @cached_property
+    def _holding(self) -> dict[str, list[int]]:
+        """The chunks holding each kind of thing; worked out on first use, as the prior is off by default."""
+        return {kind: [i for i, c in enumerate(self.chunks) if any(matches_type(t.clean, kind) for t in c.sentences)] for kind in KINDS}
 
     def typed_chunks(self, question: str) -> np.ndarray:
         """Which chunks hold the kind of thing the question asks for, besides the figures it gives."""
